@@ -1,0 +1,301 @@
+/*
+ * The arena allocator: 4 KiB pages for file data and slab pages of small
+ * objects for metadata. The quota counts pages (data and slab alike), so what
+ * the tree reports is exactly what it holds, and the arena never holds more
+ * than the quota plus its fixed tables.
+ *
+ * Freed pages are linked through a side table (never through the page
+ * itself, so freeing touches no data) onto a warm list and reused first;
+ * beyond RD_WARM_MAX_PAGES they are punched back to the kernel onto a cold
+ * list. Fresh pages are pre-faulted in batches.
+ */
+#include "internal.h"
+
+#include <errno.h>
+
+const uint16_t rd_class_size[RD_NCLASS] = {
+	16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 672, 1008, 1344, 2016,
+};
+
+static uint64_t alloc_fail_countdown; /* test hook: fail the Nth page */
+
+void rd_test_fail_alloc_after(uint64_t n)
+{
+	alloc_fail_countdown = n;
+}
+
+static inline uint32_t *alloc_next_tab(rd_tree *t)
+{
+	return (uint32_t *)OFF2P(t, SUPER(t)->next_tab);
+}
+
+int quota_refuse(rd_tree *t)
+{
+	SUPER(t)->quota_refusals++;
+	return -ENOSPC;
+}
+
+/* Take a page index off the warm list, the cold list or fresh memory. */
+static int alloc_take(rd_tree *t, uint64_t *idx)
+{
+	struct rd_super *s = SUPER(t);
+	uint32_t *next = alloc_next_tab(t);
+	int rc;
+
+	if (s->warm_head) {
+		*idx = s->warm_head - 1;
+		s->warm_head = next[*idx];
+		s->warm_count--;
+		return 0;
+	}
+	if (s->cold_head) {
+		*idx = s->cold_head - 1;
+		s->cold_head = next[*idx];
+		s->cold_count--;
+		return 0;
+	}
+	if (s->bump >= s->npages)
+		return -ENOSPC;
+	rc = guard_check_alloc(&s->guard, RD_PAGE);
+	if (rc < 0)
+		return rc;
+	if (s->bump >= s->populated) {
+		uint64_t n = s->npages - s->bump;
+
+		if (n > RD_POPULATE_BATCH)
+			n = RD_POPULATE_BATCH;
+		arena_populate(t, page_off(t, s->bump), n * RD_PAGE);
+		s->populated = s->bump + n;
+	}
+	*idx = s->bump++;
+	return 0;
+}
+
+static int alloc_page_typed(rd_tree *t, uint8_t type, uint64_t *off)
+{
+	struct rd_super *s = SUPER(t);
+	uint64_t idx;
+	int rc;
+
+	if (s->pages_used >= s->quota_pages)
+		return quota_refuse(t);
+	if (unlikely(alloc_fail_countdown) && --alloc_fail_countdown == 0)
+		return quota_refuse(t);
+	rc = alloc_take(t, &idx);
+	if (rc < 0)
+		return quota_refuse(t);
+	page_types(t)[idx] = type;
+	s->pages_used++;
+	if (type == PG_DATA)
+		s->data_pages++;
+	*off = page_off(t, idx);
+	return 0;
+}
+
+int page_alloc(rd_tree *t, uint64_t *off)
+{
+	return alloc_page_typed(t, PG_DATA, off);
+}
+
+int page_alloc_zero(rd_tree *t, uint64_t *off)
+{
+	int rc = alloc_page_typed(t, PG_DATA, off);
+
+	if (rc == 0)
+		memset(OFF2P(t, *off), 0, RD_PAGE);
+	return rc;
+}
+
+static void alloc_release(rd_tree *t, uint64_t off)
+{
+	struct rd_super *s = SUPER(t);
+	uint64_t idx = page_idx(t, off);
+	uint32_t *next = alloc_next_tab(t);
+	uint8_t *types = page_types(t);
+
+	if (types[idx] == PG_DATA)
+		s->data_pages--;
+	s->pages_used--;
+	if (s->warm_count < RD_WARM_MAX_PAGES) {
+		types[idx] = PG_FREE;
+		next[idx] = s->warm_head;
+		s->warm_head = (uint32_t)(idx + 1);
+		s->warm_count++;
+	} else {
+		arena_punch(t, off, RD_PAGE);
+		types[idx] = PG_COLD;
+		next[idx] = s->cold_head;
+		s->cold_head = (uint32_t)(idx + 1);
+		s->cold_count++;
+	}
+}
+
+void page_free(rd_tree *t, uint64_t off)
+{
+	alloc_release(t, off);
+}
+
+/* ---- slab objects ---- */
+
+static int alloc_class(size_t size)
+{
+	int c;
+
+	for (c = 0; c < RD_NCLASS; c++)
+		if (size <= rd_class_size[c])
+			return c;
+	return -1;
+}
+
+size_t obj_class_size(size_t size)
+{
+	int c = alloc_class(size);
+
+	return c < 0 ? 0 : rd_class_size[c];
+}
+
+static inline uint32_t slab_slots(int cls)
+{
+	uint32_t n = (RD_PAGE - RD_SLAB_HDR) / rd_class_size[cls];
+
+	return n > 256 ? 256 : n;
+}
+
+static void slab_unlink(rd_tree *t, struct rd_slab *sl)
+{
+	struct rd_super *s = SUPER(t);
+
+	if (sl->prev)
+		((struct rd_slab *)OFF2P(t, sl->prev))->next = sl->next;
+	else
+		s->slab_partial[sl->cls] = sl->next;
+	if (sl->next)
+		((struct rd_slab *)OFF2P(t, sl->next))->prev = sl->prev;
+	sl->next = sl->prev = 0;
+}
+
+static void slab_push(rd_tree *t, struct rd_slab *sl)
+{
+	struct rd_super *s = SUPER(t);
+	uint64_t off = P2OFF(t, sl);
+
+	sl->prev = 0;
+	sl->next = s->slab_partial[sl->cls];
+	if (sl->next)
+		((struct rd_slab *)OFF2P(t, sl->next))->prev = off;
+	s->slab_partial[sl->cls] = off;
+}
+
+int obj_alloc(rd_tree *t, size_t size, uint64_t *out)
+{
+	struct rd_super *s = SUPER(t);
+	int cls = alloc_class(size);
+	struct rd_slab *sl;
+	uint32_t slot, w;
+	uint64_t off;
+
+	if (cls < 0)
+		return -EINVAL;
+	if (!s->slab_partial[cls]) {
+		int rc = alloc_page_typed(t, PG_SLAB, &off);
+
+		if (rc < 0)
+			return rc;
+		sl = OFF2P(t, off);
+		memset(sl, 0, RD_SLAB_HDR);
+		sl->cls = (uint32_t)cls;
+		sl->nfree = slab_slots(cls);
+		slab_push(t, sl);
+	}
+	sl = OFF2P(t, s->slab_partial[cls]);
+	for (w = 0; w < 4; w++)
+		if (~sl->live[w])
+			break;
+	slot = w * 64 + (uint32_t)__builtin_ctzll(~sl->live[w]);
+	sl->live[w] |= 1ull << (slot & 63);
+	if (--sl->nfree == 0)
+		slab_unlink(t, sl);
+	off = P2OFF(t, sl) + RD_SLAB_HDR + (uint64_t)slot * rd_class_size[cls];
+	memset(OFF2P(t, off), 0, rd_class_size[cls]);
+	*out = off;
+	return 0;
+}
+
+void obj_free(rd_tree *t, uint64_t off)
+{
+	uint64_t page = off & ~(uint64_t)(RD_PAGE - 1);
+	struct rd_slab *sl = OFF2P(t, page);
+	uint32_t slot = (uint32_t)((off - page - RD_SLAB_HDR) / rd_class_size[sl->cls]);
+	int was_full = sl->nfree == 0;
+
+	sl->live[slot / 64] &= ~(1ull << (slot & 63));
+	sl->nfree++;
+	if (sl->nfree == slab_slots((int)sl->cls)) {
+		/* Empty: the page goes back, so metadata never pins memory. */
+		if (!was_full)
+			slab_unlink(t, sl);
+		alloc_release(t, page);
+	} else if (was_full) {
+		slab_push(t, sl);
+	}
+}
+
+size_t obj_size(rd_tree *t, uint64_t off)
+{
+	struct rd_slab *sl = OFF2P(t, off & ~(uint64_t)(RD_PAGE - 1));
+
+	return rd_class_size[sl->cls];
+}
+
+/* After tree_recover() or a check has set page_types[] to PG_DATA / PG_SLAB
+ * for every reachable page (slab headers' live bits rebuilt) and left the
+ * others PG_FREE or PG_COLD: rebuild the free lists, partial lists and page
+ * counts from that. */
+void alloc_rebuild(rd_tree *t)
+{
+	struct rd_super *s = SUPER(t);
+	uint32_t *next = alloc_next_tab(t);
+	uint8_t *types = page_types(t);
+	uint64_t i;
+	int c;
+
+	s->warm_head = s->cold_head = 0;
+	s->warm_count = s->cold_count = 0;
+	s->pages_used = s->data_pages = 0;
+	for (c = 0; c < RD_NCLASS; c++)
+		s->slab_partial[c] = 0;
+	for (i = s->bump; i-- > 0;) {
+		uint64_t off = page_off(t, i);
+
+		switch (types[i]) {
+		case PG_DATA:
+			s->pages_used++;
+			s->data_pages++;
+			break;
+		case PG_SLAB: {
+			struct rd_slab *sl = OFF2P(t, off);
+			uint32_t live = 0, w;
+
+			for (w = 0; w < 4; w++)
+				live += (uint32_t)__builtin_popcountll(sl->live[w]);
+			sl->nfree = slab_slots((int)sl->cls) - live;
+			sl->next = sl->prev = 0;
+			s->pages_used++;
+			if (sl->nfree)
+				slab_push(t, sl);
+			break;
+		}
+		case PG_COLD:
+			next[i] = s->cold_head;
+			s->cold_head = (uint32_t)(i + 1);
+			s->cold_count++;
+			break;
+		default:
+			types[i] = PG_FREE;
+			next[i] = s->warm_head;
+			s->warm_head = (uint32_t)(i + 1);
+			s->warm_count++;
+			break;
+		}
+	}
+}

@@ -1,0 +1,281 @@
+/*
+ * The arena: one mapping that holds the whole tree, its allocator state and
+ * its lock. A shared arena is a memfd mapped MAP_SHARED (children map it
+ * again); a private one is anonymous memory. OS calls go through syscall(2)
+ * directly so that, inside the preload library, they never re-enter the
+ * library's own libc wrappers.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static long arena_sys_error(long rc)
+{
+	return rc < 0 ? -errno : rc;
+}
+
+static void *arena_map(uint64_t size, int fd)
+{
+	int flags = fd >= 0 ? MAP_SHARED : (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+	long p = syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE, flags, fd, 0);
+
+	return p == -1 ? NULL : (void *)p;
+}
+
+void arena_populate(rd_tree *t, uint64_t off, uint64_t len)
+{
+	/* One madvise pre-faults a batch: ~2 us a page instead of a 7-10 us
+	 * fault on first touch. Failure (old kernel) only costs speed. */
+	syscall(SYS_madvise, t->base + off, len, MADV_POPULATE_WRITE);
+}
+
+void arena_punch(rd_tree *t, uint64_t off, uint64_t len)
+{
+	/* Give the memory back to the kernel; the range reads as zeros after. */
+	if (t->fd >= 0)
+		syscall(SYS_fallocate, t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
+	else
+		syscall(SYS_madvise, t->base + off, len, MADV_DONTNEED);
+}
+
+void rd_config_default(struct rd_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->quota = 256ull << 20;
+	cfg->guard = RD_GUARD_NONE;
+}
+
+/* Geometry: super page, then the two side tables (4 + 1 bytes a page), then
+ * the pages. Only the quota's worth of pages can ever be in use at once, and
+ * the bump pointer only advances when no freed page is left, so npages equal
+ * to the quota in pages bounds the arena. */
+static void arena_geometry(uint64_t quota_pages, struct rd_super *s)
+{
+	uint64_t tabs = quota_pages * 5;
+
+	s->npages = quota_pages;
+	s->next_tab = RD_PAGE;
+	s->type_tab = RD_PAGE + quota_pages * 4;
+	s->pages_start = RD_PAGE + ((tabs + RD_PAGE - 1) & ~(uint64_t)(RD_PAGE - 1));
+	s->arena_size = s->pages_start + quota_pages * RD_PAGE;
+}
+
+static int arena_init_lock(struct rd_super *s)
+{
+	pthread_mutexattr_t a;
+	int rc;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	rc = pthread_mutex_init(&s->lock, &a);
+	pthread_mutexattr_destroy(&a);
+	return -rc;
+}
+
+static int arena_make_root(rd_tree *t)
+{
+	struct rd_super *s = SUPER(t);
+	uint64_t root;
+	int rc = node_new(t, S_IFDIR | 0777, &root);
+
+	if (rc < 0)
+		return rc;
+	rc = dir_init(t, root, root);
+	if (rc < 0)
+		return rc;
+	((struct rd_node *)OFF2P(t, root))->nlink = 2;
+	s->root = root;
+	return 0;
+}
+
+static rd_tree *arena_handle(void)
+{
+	rd_tree *t = calloc(1, sizeof *t);
+
+	if (!t)
+		return NULL;
+	t->uid = (uid_t)syscall(SYS_geteuid);
+	t->gid = (gid_t)syscall(SYS_getegid);
+	t->umask = 022;
+	t->fd = -1;
+	return t;
+}
+
+int rd_tree_create(const struct rd_config *cfg, rd_tree **out)
+{
+	struct rd_super tmp, *s;
+	uint64_t qpages;
+	rd_tree *t;
+	int rc;
+
+	if (!cfg || !out || cfg->quota < 4 * RD_PAGE || cfg->quota > (1ull << 44))
+		return -EINVAL;
+	if (cfg->guard > RD_GUARD_PER_WRITE)
+		return -EINVAL;
+	if (cfg->guard != RD_GUARD_NONE) {
+		rc = guard_check_init(cfg->quota, cfg->guard);
+		if (rc < 0)
+			return rc;
+	}
+	qpages = (cfg->quota + RD_PAGE - 1) / RD_PAGE;
+	memset(&tmp, 0, sizeof tmp);
+	arena_geometry(qpages, &tmp);
+
+	t = arena_handle();
+	if (!t)
+		return -ENOMEM;
+	if (cfg->shared) {
+		long fd = syscall(SYS_memfd_create, "ramdir", MFD_CLOEXEC);
+
+		if (fd < 0 || syscall(SYS_ftruncate, (int)fd, tmp.arena_size) < 0) {
+			rc = -errno;
+			if (fd >= 0)
+				syscall(SYS_close, (int)fd);
+			free(t);
+			return rc;
+		}
+		t->fd = (int)fd;
+	}
+	t->size = tmp.arena_size;
+	t->base = arena_map(t->size, t->fd);
+	if (!t->base) {
+		rc = -errno;
+		rd_tree_close(t);
+		return rc;
+	}
+	s = SUPER(t);
+	*s = tmp;
+	s->magic = RD_MAGIC;
+	s->quota = cfg->quota;
+	s->quota_pages = qpages;
+	s->max_nodes = cfg->max_nodes;
+	s->next_ino = 2;
+	s->guard.mode = cfg->guard;
+	s->guard.interval_ns = cfg->guard_interval_ns ? cfg->guard_interval_ns : 100000000ull;
+	rc = arena_init_lock(s);
+	if (rc == 0)
+		rc = arena_make_root(t);
+	if (rc < 0) {
+		rd_tree_close(t);
+		return rc;
+	}
+	s->pages_baseline = s->pages_used;
+	s->pages_peak = s->pages_used;
+	*out = t;
+	return 0;
+}
+
+int rd_tree_attach(int fd, rd_tree **out)
+{
+	struct rd_super probe;
+	rd_tree *t;
+	long rc;
+
+	if (fd < 0 || !out)
+		return -EBADF;
+	rc = arena_sys_error(syscall(SYS_pread64, fd, &probe, sizeof probe, 0));
+	if (rc < 0)
+		return (int)rc;
+	if (rc != (long)sizeof probe || probe.magic != RD_MAGIC)
+		return -EINVAL;
+	t = arena_handle();
+	if (!t)
+		return -ENOMEM;
+	t->fd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+	if (t->fd < 0) {
+		rc = -errno;
+		free(t);
+		return (int)rc;
+	}
+	t->size = probe.arena_size;
+	t->base = arena_map(t->size, t->fd);
+	if (!t->base) {
+		rc = -errno;
+		rd_tree_close(t);
+		return (int)rc;
+	}
+	*out = t;
+	return 0;
+}
+
+int rd_tree_fd(const rd_tree *t)
+{
+	return t->fd;
+}
+
+void rd_tree_close(rd_tree *t)
+{
+	if (!t)
+		return;
+	if (t->base)
+		syscall(SYS_munmap, t->base, t->size);
+	if (t->fd >= 0)
+		syscall(SYS_close, t->fd);
+	free(t);
+}
+
+void rd_tree_set_cred(rd_tree *t, uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
+{
+	t->uid = uid;
+	t->gid = gid;
+	if (ngroups < 0 || !groups)
+		ngroups = 0;
+	if (ngroups > (int)(sizeof t->groups / sizeof t->groups[0]))
+		ngroups = (int)(sizeof t->groups / sizeof t->groups[0]);
+	memcpy(t->groups, groups, (size_t)ngroups * sizeof *groups);
+	t->ngroups = ngroups;
+}
+
+void rd_tree_set_umask(rd_tree *t, mode_t mask)
+{
+	t->umask = mask & 0777;
+}
+
+/* The single lock. A holder that died (SIGKILL) leaves EOWNERDEAD to the next
+ * locker, which rebuilds everything derivable from the tree before going on:
+ * see tree_recover() and docs/DESIGN.md "Crash recovery". */
+void tree_lock(rd_tree *t)
+{
+	struct rd_super *s = SUPER(t);
+	int rc = pthread_mutex_lock(&s->lock);
+
+	if (unlikely(rc == EOWNERDEAD)) {
+		tree_recover(t);
+		s->recoveries++;
+		pthread_mutex_consistent(&s->lock);
+	} else if (unlikely(rc != 0)) {
+		/* ENOTRECOVERABLE: a recovery itself died. Nothing safe is left. */
+		abort();
+	}
+	s->ops++;
+}
+
+void tree_unlock(rd_tree *t)
+{
+	struct rd_super *s = SUPER(t);
+
+	if (s->pages_used > s->pages_peak)
+		s->pages_peak = s->pages_used;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void rd_test_lock(rd_tree *t)
+{
+	tree_lock(t);
+}
+
+void rd_test_unlock(rd_tree *t)
+{
+	tree_unlock(t);
+}

@@ -1,0 +1,376 @@
+/*
+ * File data. A file up to RD_INLINE_MAX bytes lives in one slab object
+ * (map.aux = its capacity, map.root = its offset); a larger one is a radix
+ * map of 4 KiB pages where an absent page is a hole reading as zeros. One
+ * representation serves both sequential appends and random overwrites, so
+ * there is never a promotion copy of more than 2 KiB.
+ *
+ * Invariant: bytes past EOF inside the inline buffer or the last page are
+ * zero, so extending a file never exposes old data.
+ *
+ * Writes are all-or-nothing against the quota: every missing page is
+ * allocated (and tagged PG_NEW) before a byte is copied; if one allocation
+ * fails, exactly the tagged pages are given back and the file is unchanged.
+ */
+#include "internal.h"
+
+#include <errno.h>
+
+static inline int data_is_inline(const struct rd_node *n)
+{
+	return n->map.aux != 0;
+}
+
+static inline uint8_t *data_inline(rd_tree *t, const struct rd_node *n)
+{
+	return OFF2P(t, n->map.root);
+}
+
+static inline uint64_t data_page_of(uint64_t off)
+{
+	return off >> RD_PAGE_SHIFT;
+}
+
+uint64_t data_pages_for(uint64_t bytes)
+{
+	return (bytes + RD_PAGE - 1) >> RD_PAGE_SHIFT;
+}
+
+static void data_page_free_cb(rd_tree *t, uint64_t page)
+{
+	page_free(t, page);
+}
+
+void data_free(rd_tree *t, struct rd_node *n)
+{
+	if (data_is_inline(n)) {
+		obj_free(t, n->map.root);
+		n->map.root = 0;
+		n->map.aux = 0;
+	} else {
+		radix_destroy(t, &n->map, data_page_free_cb);
+	}
+	n->ext = 0;
+}
+
+/* ---- reading ---- */
+
+static void data_read_inline(rd_tree *t, struct rd_node *n, uint8_t *buf, size_t len, uint64_t off)
+{
+	uint64_t cap = n->map.aux;
+	size_t in = off < cap ? (size_t)(cap - off < len ? cap - off : len) : 0;
+
+	if (in)
+		memcpy(buf, data_inline(t, n) + off, in);
+	if (in < len)
+		memset(buf + in, 0, len - in);
+}
+
+static void data_read_pages(rd_tree *t, struct rd_node *n, uint8_t *buf, size_t len, uint64_t off)
+{
+	while (len) {
+		uint64_t idx = data_page_of(off);
+		size_t in_page = off & (RD_PAGE - 1);
+		size_t chunk = RD_PAGE - in_page < len ? RD_PAGE - in_page : len;
+		uint64_t page = radix_get(t, &n->map, idx);
+
+		if (page)
+			memcpy(buf, (uint8_t *)OFF2P(t, page) + in_page, chunk);
+		else
+			memset(buf, 0, chunk);
+		buf += chunk;
+		off += chunk;
+		len -= chunk;
+	}
+}
+
+ssize_t data_read(rd_tree *t, struct rd_node *n, void *buf, size_t len, uint64_t off)
+{
+	if (off >= n->size)
+		return 0;
+	if (len > n->size - off)
+		len = (size_t)(n->size - off);
+	if (data_is_inline(n))
+		data_read_inline(t, n, buf, len, off);
+	else
+		data_read_pages(t, n, buf, len, off);
+	return (ssize_t)len;
+}
+
+/* ---- writing ---- */
+
+/* Copy len bytes from the iovec cursor into dst. */
+struct data_src {
+	const struct iovec *iov;
+	int cnt;
+	size_t at; /* offset inside iov[0] */
+};
+
+static void data_src_copy(struct data_src *s, uint8_t *dst, size_t len)
+{
+	while (len) {
+		size_t avail = s->iov->iov_len - s->at;
+		size_t n = avail < len ? avail : len;
+
+		memcpy(dst, (const uint8_t *)s->iov->iov_base + s->at, n);
+		dst += n;
+		len -= n;
+		s->at += n;
+		if (s->at == s->iov->iov_len && s->cnt > 1) {
+			s->iov++;
+			s->cnt--;
+			s->at = 0;
+		}
+	}
+}
+
+/* Grow the inline buffer to hold `need` bytes. */
+static int data_inline_reserve(rd_tree *t, struct rd_node *n, uint64_t need)
+{
+	uint64_t off;
+	int rc;
+
+	if (data_is_inline(n) && n->map.aux >= need)
+		return 0;
+	rc = obj_alloc(t, need, &off);
+	if (rc < 0)
+		return rc;
+	if (data_is_inline(n)) {
+		uint64_t keep = n->size < n->map.aux ? n->size : n->map.aux;
+
+		memcpy(OFF2P(t, off), data_inline(t, n), keep);
+		obj_free(t, n->map.root);
+	}
+	n->map.root = off;
+	n->map.aux = (uint32_t)obj_size(t, off);
+	return 0;
+}
+
+/* Move inline data to page 0 of a page map. */
+static int data_inline_to_pages(rd_tree *t, struct rd_node *n)
+{
+	struct rd_radix map = {0, 0, 0};
+	uint64_t inl = n->map.root, keep = n->size < n->map.aux ? n->size : n->map.aux;
+	uint64_t page = 0;
+	int rc;
+
+	if (keep) {
+		rc = page_alloc(t, &page);
+		if (rc < 0)
+			return rc;
+		memcpy(OFF2P(t, page), OFF2P(t, inl), keep);
+		memset((uint8_t *)OFF2P(t, page) + keep, 0, RD_PAGE - keep);
+		rc = radix_set(t, &map, 0, page);
+		if (rc < 0) {
+			page_free(t, page);
+			return rc;
+		}
+	}
+	n->map = map;
+	n->ext = keep ? 1 : 0;
+	obj_free(t, inl);
+	return 0;
+}
+
+/* Give back every page in [first, last] still tagged PG_NEW. */
+static void data_rollback(rd_tree *t, struct rd_node *n, uint64_t first, uint64_t last)
+{
+	uint8_t *types = page_types(t);
+	uint64_t idx = first, page;
+
+	while ((page = radix_next(t, &n->map, &idx)) && idx <= last) {
+		if (types[page_idx(t, page)] == PG_NEW) {
+			radix_clear(t, &n->map, idx);
+			types[page_idx(t, page)] = PG_DATA;
+			page_free(t, page);
+			n->ext--;
+		}
+		idx++;
+	}
+}
+
+/* Make pages first..last exist. New pages are tagged PG_NEW; those not
+ * entirely overwritten by the coming copy are zeroed. */
+static int data_reserve_pages(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t end, int zero_all)
+{
+	uint64_t first = data_page_of(off), last = data_page_of(end - 1), idx;
+	uint8_t *types = page_types(t);
+
+	for (idx = first; idx <= last; idx++) {
+		uint64_t page;
+		int rc;
+
+		if (radix_get(t, &n->map, idx))
+			continue;
+		rc = page_alloc(t, &page);
+		if (rc == 0) {
+			rc = radix_set(t, &n->map, idx, page);
+			if (rc < 0)
+				page_free(t, page);
+		}
+		if (rc < 0) {
+			if (idx > first)
+				data_rollback(t, n, first, idx - 1);
+			return rc;
+		}
+		types[page_idx(t, page)] = PG_NEW;
+		n->ext++;
+		if (zero_all || (idx == first && (off & (RD_PAGE - 1))) ||
+		    (idx == last && (end & (RD_PAGE - 1))))
+			memset(OFF2P(t, page), 0, RD_PAGE);
+	}
+	return 0;
+}
+
+static void data_copy_pages(rd_tree *t, struct rd_node *n, struct data_src *src, uint64_t off, uint64_t len)
+{
+	uint8_t *types = page_types(t);
+
+	while (len) {
+		uint64_t idx = data_page_of(off);
+		size_t in_page = off & (RD_PAGE - 1);
+		size_t chunk = RD_PAGE - in_page < len ? RD_PAGE - in_page : (size_t)len;
+		uint64_t page = radix_get(t, &n->map, idx);
+
+		types[page_idx(t, page)] = PG_DATA;
+		data_src_copy(src, (uint8_t *)OFF2P(t, page) + in_page, chunk);
+		off += chunk;
+		len -= chunk;
+	}
+}
+
+ssize_t data_writev(rd_tree *t, struct rd_node *n, const struct iovec *iov, int cnt, uint64_t off)
+{
+	struct data_src src = {iov, cnt, 0};
+	uint64_t len = 0, end;
+	int i, rc;
+
+	for (i = 0; i < cnt; i++)
+		len += iov[i].iov_len;
+	if (len == 0)
+		return 0;
+	end = off + len;
+	if (end > RD_MAX_FILE || end < off)
+		return -EFBIG;
+	if (end <= RD_INLINE_MAX && (data_is_inline(n) || !n->map.root)) {
+		rc = data_inline_reserve(t, n, end);
+		if (rc < 0)
+			return rc;
+		data_src_copy(&src, data_inline(t, n) + off, len);
+	} else {
+		if (data_is_inline(n)) {
+			rc = data_inline_to_pages(t, n);
+			if (rc < 0)
+				return rc;
+		}
+		rc = data_reserve_pages(t, n, off, end, 0);
+		if (rc < 0)
+			return rc;
+		data_copy_pages(t, n, &src, off, len);
+	}
+	if (end > n->size)
+		n->size = end;
+	return (ssize_t)len;
+}
+
+ssize_t data_write(rd_tree *t, struct rd_node *n, const void *buf, size_t len, uint64_t off)
+{
+	struct iovec v = {(void *)buf, len};
+
+	return data_writev(t, n, &v, 1, off);
+}
+
+/* ---- size changes and holes ---- */
+
+/* Zero [off, end) and free whole pages inside it. */
+void data_punch(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len, idx, page;
+
+	if (len == 0)
+		return;
+	if (data_is_inline(n)) {
+		if (off < n->map.aux)
+			memset(data_inline(t, n) + off, 0, (end < n->map.aux ? end : n->map.aux) - off);
+		return;
+	}
+	idx = data_page_of(off);
+	while ((page = radix_next(t, &n->map, &idx)) && (idx << RD_PAGE_SHIFT) < end) {
+		uint64_t ps = idx << RD_PAGE_SHIFT, pe = ps + RD_PAGE;
+		uint64_t zs = off > ps ? off : ps, ze = end < pe ? end : pe;
+
+		if (zs == ps && ze == pe) {
+			radix_clear(t, &n->map, idx);
+			page_free(t, page);
+			n->ext--;
+		} else {
+			memset((uint8_t *)OFF2P(t, page) + (zs - ps), 0, ze - zs);
+		}
+		idx++;
+	}
+}
+
+int data_truncate(rd_tree *t, struct rd_node *n, uint64_t len)
+{
+	if (len > RD_MAX_FILE)
+		return -EFBIG;
+	if (len < n->size)
+		data_punch(t, n, len, n->size - len);
+	n->size = len;
+	return 0;
+}
+
+int data_allocate(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len;
+	int rc;
+
+	if (end > RD_MAX_FILE || end < off)
+		return -EFBIG;
+	if (len == 0)
+		return 0;
+	if (end <= RD_INLINE_MAX && (data_is_inline(n) || !n->map.root))
+		return data_inline_reserve(t, n, end);
+	if (data_is_inline(n)) {
+		rc = data_inline_to_pages(t, n);
+		if (rc < 0)
+			return rc;
+	}
+	rc = data_reserve_pages(t, n, off, end, 1);
+	if (rc < 0)
+		return rc;
+	/* Nothing is copied: the pages are kept, so drop the PG_NEW tags. */
+	{
+		uint8_t *types = page_types(t);
+		uint64_t idx = data_page_of(off), page;
+
+		while ((page = radix_next(t, &n->map, &idx)) && idx <= data_page_of(end - 1)) {
+			types[page_idx(t, page)] = PG_DATA;
+			idx++;
+		}
+	}
+	return 0;
+}
+
+/* SEEK_DATA (hole = 0) / SEEK_HOLE (hole = 1) at page granularity as tmpfs. */
+int64_t data_seek(rd_tree *t, struct rd_node *n, uint64_t off, int hole)
+{
+	uint64_t idx = data_page_of(off);
+
+	if (off >= n->size)
+		return -ENXIO;
+	if (data_is_inline(n))
+		return hole ? (int64_t)n->size : (int64_t)off;
+	if (!hole) {
+		if (!radix_next(t, &n->map, &idx))
+			return -ENXIO;
+		if ((idx << RD_PAGE_SHIFT) >= n->size)
+			return -ENXIO;
+		return (int64_t)((idx << RD_PAGE_SHIFT) > off ? (idx << RD_PAGE_SHIFT) : off);
+	}
+	while ((idx << RD_PAGE_SHIFT) < n->size && radix_get(t, &n->map, idx))
+		idx++;
+	if ((idx << RD_PAGE_SHIFT) >= n->size)
+		return (int64_t)n->size;
+	return (int64_t)((idx << RD_PAGE_SHIFT) > off ? (idx << RD_PAGE_SHIFT) : off);
+}

@@ -1,0 +1,202 @@
+/*
+ * Directories: a name index (chained hash, buckets in a radix so it grows
+ * without large contiguous allocations) and a readdir index keyed by a
+ * cookie handed out in increasing order and never reused while any entry
+ * exists. A listing resumes at "the first cookie >= position", so entries
+ * present for the whole listing are returned exactly once however others
+ * come and go. The cookie index is the truth; the hash is derived from it
+ * (crash recovery rebuilds it).
+ */
+#include "internal.h"
+
+#include <errno.h>
+
+#define DIR_MIN_BUCKETS_LOG2 3
+#define DIR_BOGO_DIRENT 20 /* tmpfs reports 20 bytes of size per entry */
+
+static uint32_t dir_hash(const char *name, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (uint8_t)name[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+int dir_init(rd_tree *t, uint64_t node, uint64_t parent)
+{
+	struct rd_node *n = OFF2P(t, node);
+	struct rd_dirx *x;
+	uint64_t off;
+	int rc = obj_alloc(t, sizeof(struct rd_dirx), &off);
+
+	if (rc < 0)
+		return rc;
+	x = OFF2P(t, off);
+	x->parent = parent;
+	x->next_cookie = RD_COOKIE_FIRST;
+	x->hash.aux2 = DIR_MIN_BUCKETS_LOG2;
+	n->ext = off;
+	n->size = 2 * DIR_BOGO_DIRENT;
+	return 0;
+}
+
+void dir_update_size(struct rd_node *dir, struct rd_dirx *x)
+{
+	dir->size = (2 + x->entries) * DIR_BOGO_DIRENT;
+}
+
+static inline uint64_t dir_bucket(const struct rd_dirx *x, uint32_t hash)
+{
+	return hash & ((1ull << x->hash.aux2) - 1);
+}
+
+uint64_t dir_lookup(rd_tree *t, struct rd_node *dir, const char *name, size_t len)
+{
+	struct rd_dirx *x = dirx(t, dir);
+	uint32_t h = dir_hash(name, len);
+	uint64_t d = radix_get(t, &x->hash, dir_bucket(x, h));
+
+	while (d) {
+		struct rd_dirent *e = OFF2P(t, d);
+
+		if (e->hash == h && e->namelen == len && memcmp(e->name, name, len) == 0)
+			return d;
+		d = e->hnext;
+	}
+	return 0;
+}
+
+/* Link an entry at the head of its bucket chain. */
+static int dir_hash_insert(rd_tree *t, struct rd_dirx *x, uint64_t d)
+{
+	struct rd_dirent *e = OFF2P(t, d);
+	uint64_t b = dir_bucket(x, e->hash);
+
+	e->hnext = radix_get(t, &x->hash, b);
+	return radix_set(t, &x->hash, b, d);
+}
+
+static void dir_rehash_one(rd_tree *t, uint64_t d, void *arg)
+{
+	struct rd_dirx *x = arg;
+
+	/* Buckets of a larger table: the nodes exist only where used, so an
+	 * allocation failure here leaves the entry unindexed; callers check. */
+	if (dir_hash_insert(t, x, d) < 0)
+		x->hash.aux = 1;
+}
+
+/* Rebuild the hash with 2^log2 buckets from the cookie index. Returns
+ * -ENOSPC (and leaves the old table) if the new one does not fit. */
+static int dir_rehash(rd_tree *t, struct rd_dirx *x, uint32_t log2)
+{
+	struct rd_radix old = x->hash;
+
+	x->hash.root = 0;
+	x->hash.aux = 0;
+	x->hash.aux2 = log2;
+	radix_walk_nodes(t, &x->cookies, NULL, dir_rehash_one, x);
+	if (x->hash.aux) {
+		radix_destroy(t, &x->hash, NULL);
+		x->hash = old;
+		/* Old chains were overwritten: rebuild them in the old shape.
+		 * That needs no more nodes than the old table, just freed. */
+		radix_destroy(t, &x->hash, NULL);
+		x->hash.root = 0;
+		x->hash.aux = 0;
+		x->hash.aux2 = old.aux2;
+		radix_walk_nodes(t, &x->cookies, NULL, dir_rehash_one, x);
+		return -ENOSPC;
+	}
+	radix_destroy(t, &old, NULL);
+	return 0;
+}
+
+void dir_rebuild_hash(rd_tree *t, struct rd_dirx *x)
+{
+	x->hash.root = 0;
+	x->hash.aux = 0;
+	radix_walk_nodes(t, &x->cookies, NULL, dir_rehash_one, x);
+}
+
+int dir_add(rd_tree *t, struct rd_node *dir, const char *name, size_t len, uint64_t node, uint64_t *dent)
+{
+	struct rd_dirx *x = dirx(t, dir);
+	struct rd_dirent *e;
+	uint64_t d, cookie = x->next_cookie;
+	int rc = obj_alloc(t, RD_DIRENT_HDR + len + 1, &d);
+
+	if (rc < 0)
+		return rc;
+	e = OFF2P(t, d);
+	e->node = node;
+	e->cookie = cookie;
+	e->hash = dir_hash(name, len);
+	e->namelen = (uint16_t)len;
+	e->type = (uint8_t)node_dtype(((struct rd_node *)OFF2P(t, node))->mode);
+	memcpy(e->name, name, len);
+	e->name[len] = 0;
+	/* Publish in the cookie index first (the truth), then the hash. */
+	rc = radix_set(t, &x->cookies, cookie, d);
+	if (rc < 0) {
+		obj_free(t, d);
+		return rc;
+	}
+	rc = dir_hash_insert(t, x, d);
+	if (rc < 0) {
+		radix_clear(t, &x->cookies, cookie);
+		obj_free(t, d);
+		return rc;
+	}
+	x->next_cookie = cookie + 1;
+	x->entries++;
+	dir_update_size(dir, x);
+	/* Keep chains short: double at load factor 2. Failure only costs speed. */
+	if (x->entries > (2ull << x->hash.aux2))
+		dir_rehash(t, x, x->hash.aux2 + 1);
+	if (dent)
+		*dent = d;
+	return 0;
+}
+
+void dir_remove(rd_tree *t, struct rd_node *dir, uint64_t d)
+{
+	struct rd_dirx *x = dirx(t, dir);
+	struct rd_dirent *e = OFF2P(t, d);
+	uint64_t b = dir_bucket(x, e->hash);
+	uint64_t cur = radix_get(t, &x->hash, b), prev = 0;
+
+	while (cur && cur != d) {
+		prev = cur;
+		cur = ((struct rd_dirent *)OFF2P(t, cur))->hnext;
+	}
+	if (cur) {
+		if (prev)
+			((struct rd_dirent *)OFF2P(t, prev))->hnext = e->hnext;
+		else if (e->hnext)
+			radix_set(t, &x->hash, b, e->hnext); /* slot exists: cannot fail */
+		else
+			radix_clear(t, &x->hash, b);
+	}
+	radix_clear(t, &x->cookies, e->cookie);
+	obj_free(t, d);
+	x->entries--;
+	/* An empty directory starts its cookies over: no entry can then be
+	 * repeated or skipped by a listing in progress. */
+	if (x->entries == 0)
+		x->next_cookie = RD_COOKIE_FIRST;
+	dir_update_size(dir, x);
+}
+
+uint64_t dir_next(rd_tree *t, struct rd_node *dir, uint64_t *pos)
+{
+	struct rd_dirx *x = dirx(t, dir);
+
+	if (*pos < RD_COOKIE_FIRST)
+		*pos = RD_COOKIE_FIRST;
+	return radix_next(t, &x->cookies, pos);
+}

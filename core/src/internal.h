@@ -1,0 +1,286 @@
+/*
+ * Private declarations shared by the core's modules: the arena layout, the
+ * on-arena structures and the internal functions each module provides.
+ *
+ * Every reference stored in the arena is a byte offset from the arena base
+ * (0 = none), so the same tree can be mapped at a different address in every
+ * process. OFF2P turns an offset into a pointer for this process only.
+ * Everything here is called with the tree lock held unless it says otherwise.
+ */
+#ifndef RD_INTERNAL_H
+#define RD_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <ramdir/core.h>
+
+#include "guard.h"
+
+#define RD_PAGE 4096u
+#define RD_PAGE_SHIFT 12
+#define RD_MAGIC 0x52414d4449523031ull /* "RAMDIR01" */
+#define RD_NAME_MAX 255
+#define RD_PATH_MAX 4096
+#define RD_SYMLOOP_MAX 40
+#define RD_INLINE_MAX 2016u     /* files up to this size live in one slab object */
+#define RD_SHORT_SYMLINK 128u   /* tmpfs keeps shorter targets in the inode: 0 blocks */
+#define RD_POPULATE_BATCH 64u   /* pages pre-faulted at once from fresh memory */
+#define RD_WARM_MAX_PAGES 8192u /* free pages kept populated (32 MiB) before punching */
+
+#define OFF2P(t, off) ((void *)((t)->base + (off)))
+#define P2OFF(t, p) ((uint64_t)((const uint8_t *)(p) - (t)->base))
+#define SUPER(t) ((struct rd_super *)(t)->base)
+
+/* Page types, one byte per allocatable page in the side table. */
+/* PG_NEW marks data pages allocated by a write still in progress, so that a
+ * write that runs out of quota can give back exactly those. */
+enum { PG_FREE = 0, PG_DATA = 1, PG_SLAB = 2, PG_COLD = 3, PG_NEW = 4 };
+#define RD_MAX_FILE (1ull << 46) /* 64 TiB: far above any quota */
+
+#define RD_NCLASS 14
+
+/* The superblock: page 0 of the arena. Fields below `lock` are protected by
+ * it; the geometry above it is written once at creation. */
+struct rd_super {
+	uint64_t magic;
+	uint64_t arena_size;   /* bytes mapped by every process */
+	uint64_t npages;       /* allocatable pages */
+	uint64_t next_tab;     /* offset of uint32_t next-free links, one per page */
+	uint64_t type_tab;     /* offset of uint8_t page types, one per page */
+	uint64_t pages_start;  /* offset of allocatable page 0 */
+	uint64_t quota;
+	uint64_t quota_pages;
+	uint64_t max_nodes;
+
+	pthread_mutex_t lock;  /* robust, process-shared: see tree_lock() */
+
+	/* page allocator */
+	uint64_t bump;         /* pages never handed out start here (index) */
+	uint64_t populated;    /* pages below this index were pre-faulted */
+	uint32_t warm_head;    /* free pages still populated: index+1, 0 = none */
+	uint32_t cold_head;    /* free pages given back to the kernel */
+	uint64_t warm_count, cold_count;
+	uint64_t slab_partial[RD_NCLASS]; /* slab pages with a free slot (offset) */
+
+	/* accounting */
+	uint64_t pages_used;   /* data + slab pages: what the quota counts */
+	uint64_t pages_peak;
+	uint64_t pages_baseline;
+	uint64_t data_pages;
+	uint64_t nodes;
+	uint64_t next_ino;
+	uint64_t root;         /* root directory node */
+	uint64_t ofiles;       /* list of open-file objects (a GC root) */
+	uint64_t nofiles;
+
+	struct rd_guard_state guard;
+
+	/* statistics */
+	uint64_t files_created, dirs_created, symlinks_created;
+	uint64_t bytes_written, bytes_read;
+	uint64_t quota_refusals, ops, recoveries;
+};
+
+/* A slab page starts with this header; objects of one class follow. */
+struct rd_slab {
+	uint64_t next, prev;   /* partial list of the class */
+	uint32_t cls, nfree;
+	uint64_t live[4];      /* one bit per slot in use */
+	uint64_t pad;
+};
+#define RD_SLAB_HDR 64u
+
+/* A sparse array of uint64 keyed by uint64: 64-way radix of 512-byte nodes.
+ * File page maps and directory indexes are both this. */
+struct rd_radix {
+	uint64_t root;         /* node offset | height (offsets are 64-aligned), so
+				* one store publishes both; 0 = empty */
+	uint32_t aux;          /* owner's use (inline capacity for files) */
+	uint32_t aux2;         /* owner's use (log2 of bucket count for dir hashes) */
+};
+#define RADIX_HMASK 63ull
+#define RD_RADIX_FAN 64u
+#define RD_RADIX_SHIFT 6
+
+struct rd_ts {
+	int64_t sec;
+	uint32_t nsec;
+	uint32_t pad;
+};
+
+/* A node: file, directory or symlink. 96 bytes. */
+struct rd_node {
+	uint32_t mode, nlink;
+	uint32_t uid, gid;
+	uint64_t ino;
+	uint64_t size;         /* bytes; symlink: target length; dir: tmpfs-style 40+20/entry */
+	int64_t atime, mtime, ctime;
+	uint32_t atime_ns, mtime_ns, ctime_ns;
+	uint32_t opens;        /* open-file objects on this node */
+	struct rd_radix map;   /* file: pages (or inline buffer, map.aux = capacity) */
+	uint64_t ext;          /* dir: struct rd_dirx; symlink: target; file: data pages */
+};
+
+/* Directory extension (64 bytes). */
+struct rd_dirx {
+	uint64_t parent;       /* parent node (root: itself) */
+	uint64_t self;         /* our dirent in the parent, 0 for root / removed */
+	uint64_t entries;
+	uint64_t next_cookie;  /* next readdir position to hand out */
+	struct rd_radix hash;  /* bucket -> first dirent; hash.aux2 = log2(buckets) */
+	struct rd_radix cookies; /* cookie -> dirent (readdir order) */
+};
+
+/* A directory entry. The name follows the header. */
+struct rd_dirent {
+	uint64_t hnext;        /* hash chain */
+	uint64_t node;
+	uint64_t cookie;       /* readdir position, never reused while entries exist */
+	uint32_t hash;
+	uint16_t namelen;
+	uint8_t type;          /* DT_* */
+	char name[];
+};
+#define RD_DIRENT_HDR 31u
+
+/* An open file (48 bytes): shared by dup and fork. */
+#define RD_OFILE_MAGIC 0x4f46494cu
+struct rd_ofile {
+	uint32_t magic;
+	uint32_t refs;
+	uint32_t flags;
+	uint32_t pad;
+	uint64_t node;
+	uint64_t pos;          /* dirs: the next readdir cookie */
+	uint64_t next, prev;   /* list of all open files */
+};
+
+/* Per-process handle. */
+struct rd_tree {
+	uint8_t *base;
+	uint64_t size;
+	int fd;                /* memfd, -1 for a private arena */
+	uid_t uid;
+	gid_t gid;
+	mode_t umask;
+	int ngroups;
+	gid_t groups[32];
+};
+
+/* ---- arena.c ---- */
+void tree_lock(rd_tree *t);
+void tree_unlock(rd_tree *t);
+void arena_punch(rd_tree *t, uint64_t off, uint64_t len);
+void arena_populate(rd_tree *t, uint64_t off, uint64_t len);
+
+/* ---- alloc.c ---- */
+static inline uint8_t *page_types(rd_tree *t)
+{
+	return (uint8_t *)OFF2P(t, SUPER(t)->type_tab);
+}
+static inline uint64_t page_off(rd_tree *t, uint64_t idx)
+{
+	return SUPER(t)->pages_start + (idx << RD_PAGE_SHIFT);
+}
+static inline uint64_t page_idx(rd_tree *t, uint64_t off)
+{
+	return (off - SUPER(t)->pages_start) >> RD_PAGE_SHIFT;
+}
+int page_alloc(rd_tree *t, uint64_t *off);   /* not zeroed */
+int page_alloc_zero(rd_tree *t, uint64_t *off);
+void page_free(rd_tree *t, uint64_t off);
+int obj_alloc(rd_tree *t, size_t size, uint64_t *off); /* zeroed */
+void obj_free(rd_tree *t, uint64_t off);
+size_t obj_class_size(size_t size);          /* 0 if too large for a slab */
+size_t obj_size(rd_tree *t, uint64_t off);   /* capacity of an allocated object */
+int quota_refuse(rd_tree *t);                /* counts a refusal, returns -ENOSPC */
+void alloc_rebuild(rd_tree *t);              /* after a GC mark (check.c) */
+extern const uint16_t rd_class_size[RD_NCLASS];
+
+/* ---- radix.c ---- */
+uint64_t radix_get(rd_tree *t, const struct rd_radix *r, uint64_t idx);
+int radix_set(rd_tree *t, struct rd_radix *r, uint64_t idx, uint64_t val);
+void radix_clear(rd_tree *t, struct rd_radix *r, uint64_t idx);
+/* First non-zero slot at index >= *idx: returns its value and stores its index. */
+uint64_t radix_next(rd_tree *t, const struct rd_radix *r, uint64_t *idx);
+/* Free every interior node, calling fn (may be NULL) on every value. */
+void radix_destroy(rd_tree *t, struct rd_radix *r, void (*fn)(rd_tree *, uint64_t));
+/* GC: mark interior nodes and call fn on every value. */
+void radix_walk_nodes(rd_tree *t, const struct rd_radix *r, void (*node_fn)(rd_tree *, uint64_t),
+		      void (*val_fn)(rd_tree *, uint64_t, void *), void *arg);
+
+/* ---- node.c ---- */
+int node_new(rd_tree *t, mode_t mode, uint64_t *out);   /* nlink 0, charged */
+void node_free(rd_tree *t, uint64_t n);                 /* data, ext and node */
+void node_maybe_free(rd_tree *t, uint64_t n);           /* if no links and no opens */
+void node_now(struct rd_ts *ts);
+void node_touch(struct rd_node *n, int a, int m, int c);
+void node_stat(rd_tree *t, const struct rd_node *n, struct stat *st);
+int node_perm(rd_tree *t, const struct rd_node *n, int want); /* 4 R, 2 W, 1 X */
+int node_is_owner(rd_tree *t, const struct rd_node *n);
+int node_sticky_ok(rd_tree *t, const struct rd_node *dir, const struct rd_node *victim);
+unsigned node_dtype(uint32_t mode);
+void node_atime_read(struct rd_node *n);                /* relatime rule */
+
+/* ---- dir.c ---- */
+int dir_init(rd_tree *t, uint64_t node, uint64_t parent);
+uint64_t dir_lookup(rd_tree *t, struct rd_node *dir, const char *name, size_t len);
+int dir_add(rd_tree *t, struct rd_node *dir, const char *name, size_t len, uint64_t node, uint64_t *dent);
+void dir_remove(rd_tree *t, struct rd_node *dir, uint64_t dent);
+/* Next entry at cookie >= *pos: returns the dirent (0 at the end). */
+uint64_t dir_next(rd_tree *t, struct rd_node *dir, uint64_t *pos);
+void dir_update_size(struct rd_node *dir, struct rd_dirx *x);
+void dir_rebuild_hash(rd_tree *t, struct rd_dirx *x);
+static inline struct rd_dirx *dirx(rd_tree *t, const struct rd_node *n)
+{
+	return (struct rd_dirx *)OFF2P(t, n->ext);
+}
+#define RD_COOKIE_FIRST 2u /* 0 and 1 are "." and ".." */
+
+/* ---- data.c ---- */
+ssize_t data_read(rd_tree *t, struct rd_node *n, void *buf, size_t len, uint64_t off);
+ssize_t data_write(rd_tree *t, struct rd_node *n, const void *buf, size_t len, uint64_t off);
+ssize_t data_writev(rd_tree *t, struct rd_node *n, const struct iovec *iov, int cnt, uint64_t off);
+int data_truncate(rd_tree *t, struct rd_node *n, uint64_t len);
+int data_allocate(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t len);
+void data_punch(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t len);
+int64_t data_seek(rd_tree *t, struct rd_node *n, uint64_t off, int hole);
+void data_free(rd_tree *t, struct rd_node *n);
+uint64_t data_blocks(const struct rd_node *n);
+
+/* ---- path.c ---- */
+enum {
+	WALK_FOLLOW = 1,     /* follow a symlink in the final component */
+	WALK_PARENT = 2,     /* stop at the parent; final may be missing */
+	WALK_EMPTY_OK = 4,   /* "" names the base (AT_EMPTY_PATH) */
+};
+struct walk {
+	uint64_t dir;        /* node containing the final component (WALK_PARENT) */
+	uint64_t node;       /* the final node, 0 if it does not exist */
+	uint64_t dent;       /* its dirent in dir, 0 for "." "..", root or base */
+	const char *name;    /* final component (into path or scratch) */
+	size_t namelen;
+	int trailing_slash;
+	int dotdot;          /* final component is "." or ".." */
+	int hops;
+	char scratch[2][RD_PATH_MAX + 1];
+};
+int path_walk(rd_tree *t, rd_fh base, const char *path, int flags, struct walk *w);
+int path_escape(const char *path, enum rd_escape_kind kind, int hops);
+
+/* ---- ofile.c ---- */
+struct rd_ofile *ofile_get(rd_tree *t, rd_fh fh); /* NULL if not a live handle */
+int ofile_new(rd_tree *t, uint64_t node, int flags, rd_fh *out);
+
+/* ---- check.c ---- */
+void tree_recover(rd_tree *t);
+
+/* ---- errors ---- */
+#ifndef likely
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+
+#endif

@@ -1,0 +1,579 @@
+/*
+ * Open files: rd_open, reference counting (dup/fork), descriptor I/O,
+ * lseek and readdir. An open-file object lives in the arena so that a file
+ * position is shared by every process holding the handle, as POSIX wants
+ * for inherited descriptors. All of it runs under the tree lock, which is
+ * also what makes O_APPEND atomic across handles.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#define OFILE_SETFL_MASK (O_APPEND | O_NONBLOCK | O_NOATIME)
+
+struct rd_ofile *ofile_get(rd_tree *t, rd_fh fh)
+{
+	struct rd_ofile *of;
+
+	if (fh < SUPER(t)->pages_start || fh >= t->size || (fh & 15))
+		return NULL;
+	of = OFF2P(t, fh);
+	return of->magic == RD_OFILE_MAGIC && of->refs ? of : NULL;
+}
+
+int ofile_new(rd_tree *t, uint64_t node, int flags, rd_fh *out)
+{
+	struct rd_super *s = SUPER(t);
+	struct rd_ofile *of;
+	uint64_t off;
+	int rc = obj_alloc(t, sizeof *of, &off);
+
+	if (rc < 0)
+		return rc;
+	of = OFF2P(t, off);
+	of->refs = 1;
+	of->flags = (uint32_t)flags;
+	of->node = node;
+	of->next = s->ofiles;
+	of->magic = RD_OFILE_MAGIC;
+	if (of->next)
+		((struct rd_ofile *)OFF2P(t, of->next))->prev = off;
+	/* Published last: the list is a GC root, walked forward only. */
+	__atomic_store_n(&s->ofiles, off, __ATOMIC_RELEASE);
+	s->nofiles++;
+	((struct rd_node *)OFF2P(t, node))->opens++;
+	*out = off;
+	return 0;
+}
+
+static void ofile_release(rd_tree *t, struct rd_ofile *of)
+{
+	struct rd_super *s = SUPER(t);
+	uint64_t off = P2OFF(t, of), node = of->node;
+
+	if (of->prev)
+		((struct rd_ofile *)OFF2P(t, of->prev))->next = of->next;
+	else
+		s->ofiles = of->next;
+	if (of->next)
+		((struct rd_ofile *)OFF2P(t, of->next))->prev = of->prev;
+	of->magic = 0;
+	obj_free(t, off);
+	s->nofiles--;
+	((struct rd_node *)OFF2P(t, node))->opens--;
+	node_maybe_free(t, node);
+}
+
+/* ---- open ---- */
+
+static int ofile_create(rd_tree *t, struct walk *w, mode_t mode)
+{
+	struct rd_node *dir = OFF2P(t, w->dir), *n;
+	uint64_t node;
+	int rc;
+
+	if (w->trailing_slash)
+		return -EISDIR;
+	if (dir->nlink == 0)
+		return -ENOENT;
+	rc = node_perm(t, dir, 3);
+	if (rc < 0)
+		return rc;
+	rc = node_new(t, S_IFREG | (mode & 07777 & ~t->umask), &node);
+	if (rc < 0)
+		return rc;
+	n = OFF2P(t, node);
+	if (dir->mode & S_ISGID)
+		n->gid = dir->gid;
+	rc = dir_add(t, dir, w->name, w->namelen, node, &w->dent);
+	if (rc < 0) {
+		node_free(t, node);
+		return rc;
+	}
+	n->nlink = 1;
+	node_touch(dir, 0, 1, 1);
+	SUPER(t)->files_created++;
+	w->node = node;
+	return 0;
+}
+
+static int ofile_open_tmpfile(rd_tree *t, rd_fh base, const char *path, int flags, mode_t mode, rd_fh *out)
+{
+	struct walk w;
+	struct rd_node *dir;
+	uint64_t node;
+	int acc = flags & O_ACCMODE, rc;
+
+	if (acc != O_WRONLY && acc != O_RDWR)
+		return -EINVAL;
+	rc = path_walk(t, base, path, WALK_FOLLOW, &w);
+	if (rc < 0)
+		return rc;
+	dir = OFF2P(t, w.node);
+	if (!S_ISDIR(dir->mode))
+		return -ENOTDIR;
+	if (dir->nlink == 0)
+		return -ENOENT;
+	rc = node_perm(t, dir, 3);
+	if (rc < 0)
+		return rc;
+	rc = node_new(t, S_IFREG | (mode & 07777 & ~t->umask), &node);
+	if (rc < 0)
+		return rc;
+	rc = ofile_new(t, node, flags, out);
+	if (rc < 0)
+		node_free(t, node);
+	else
+		SUPER(t)->files_created++;
+	return rc;
+}
+
+static int ofile_open_locked(rd_tree *t, rd_fh base, const char *path, int flags, mode_t mode, rd_fh *out)
+{
+	int acc = flags & O_ACCMODE, wflags = 0, rc;
+	struct rd_node *n;
+	struct walk w;
+
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return ofile_open_tmpfile(t, base, path, flags, mode, out);
+	if (flags & O_PATH)
+		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL)))
+		wflags |= WALK_FOLLOW;
+	if (flags & O_CREAT)
+		wflags |= WALK_PARENT;
+	rc = path_walk(t, base, path, wflags, &w);
+	if (rc < 0)
+		return rc;
+	if (flags & O_CREAT) {
+		if (!w.node) {
+			rc = ofile_create(t, &w, mode);
+			if (rc < 0)
+				return rc;
+			flags &= ~O_TRUNC; /* new and empty: nothing to truncate */
+		} else if (flags & O_EXCL) {
+			return -EEXIST;
+		} else if (w.namelen == 0 || w.dotdot ||
+			   S_ISDIR(((struct rd_node *)OFF2P(t, w.node))->mode)) {
+			return -EISDIR;
+		}
+	}
+	n = OFF2P(t, w.node);
+	if (S_ISLNK(n->mode) && !(flags & O_PATH))
+		return -ELOOP;
+	if ((flags & O_DIRECTORY) && !S_ISDIR(n->mode))
+		return -ENOTDIR;
+	if (!(flags & O_PATH)) {
+		int want = 0;
+
+		if (S_ISDIR(n->mode) && (acc != O_RDONLY || (flags & O_TRUNC)))
+			return -EISDIR;
+		if (acc == O_RDONLY || acc == O_RDWR)
+			want |= 4;
+		if (acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC))
+			want |= 2;
+		rc = node_perm(t, n, want);
+		if (rc < 0)
+			return rc;
+		if ((flags & O_TRUNC) && S_ISREG(n->mode) && n->size) {
+			data_truncate(t, n, 0);
+			node_touch(n, 0, 1, 1);
+		}
+	}
+	return ofile_new(t, w.node, flags, out);
+}
+
+int rd_open(rd_tree *t, rd_fh base, const char *path, int flags, mode_t mode, rd_fh *out)
+{
+	int rc;
+
+	tree_lock(t);
+	rc = ofile_open_locked(t, base, path, flags, mode, out);
+	tree_unlock(t);
+	return rc;
+}
+
+int rd_fh_ref(rd_tree *t, rd_fh fh)
+{
+	struct rd_ofile *of;
+	int rc = -EBADF;
+
+	tree_lock(t);
+	of = ofile_get(t, fh);
+	if (of) {
+		of->refs++;
+		rc = 0;
+	}
+	tree_unlock(t);
+	return rc;
+}
+
+int rd_close(rd_tree *t, rd_fh fh)
+{
+	struct rd_ofile *of;
+	int rc = -EBADF;
+
+	tree_lock(t);
+	of = ofile_get(t, fh);
+	if (of) {
+		if (--of->refs == 0)
+			ofile_release(t, of);
+		rc = 0;
+	}
+	tree_unlock(t);
+	return rc;
+}
+
+int rd_fh_getfl(rd_tree *t, rd_fh fh)
+{
+	struct rd_ofile *of;
+	int rc;
+
+	tree_lock(t);
+	of = ofile_get(t, fh);
+	rc = of ? (int)of->flags : -EBADF;
+	tree_unlock(t);
+	return rc;
+}
+
+int rd_fh_setfl(rd_tree *t, rd_fh fh, int flags)
+{
+	struct rd_ofile *of;
+	int rc = -EBADF;
+
+	tree_lock(t);
+	of = ofile_get(t, fh);
+	if (of) {
+		of->flags = (of->flags & ~(uint32_t)OFILE_SETFL_MASK) | ((uint32_t)flags & OFILE_SETFL_MASK);
+		rc = 0;
+	}
+	tree_unlock(t);
+	return rc;
+}
+
+/* ---- I/O ---- */
+
+/* The open file and its node, if the handle allows `want` (4 read, 2 write). */
+static int ofile_io(rd_tree *t, rd_fh fh, int want, struct rd_ofile **ofp, struct rd_node **np)
+{
+	struct rd_ofile *of = ofile_get(t, fh);
+	int acc;
+
+	if (!of || (of->flags & O_PATH))
+		return -EBADF;
+	acc = (int)of->flags & O_ACCMODE;
+	if ((want & 4) && acc == O_WRONLY)
+		return -EBADF;
+	if ((want & 2) && acc == O_RDONLY)
+		return -EBADF;
+	*ofp = of;
+	*np = OFF2P(t, of->node);
+	if (S_ISDIR((*np)->mode))
+		return -EISDIR;
+	return 0;
+}
+
+static ssize_t ofile_readv_locked(rd_tree *t, rd_fh fh, const struct iovec *iov, int cnt, off_t off)
+{
+	struct rd_ofile *of;
+	struct rd_node *n;
+	uint64_t pos;
+	ssize_t total = 0;
+	int i, rc = ofile_io(t, fh, 4, &of, &n);
+
+	if (rc < 0)
+		return rc;
+	if (cnt < 0 || cnt > 1024)
+		return -EINVAL;
+	pos = off < 0 ? of->pos : (uint64_t)off;
+	for (i = 0; i < cnt; i++) {
+		ssize_t got = data_read(t, n, iov[i].iov_base, iov[i].iov_len, pos);
+
+		total += got;
+		pos += (uint64_t)got;
+		if ((size_t)got < iov[i].iov_len)
+			break;
+	}
+	if (off < 0)
+		of->pos = pos;
+	if (!(of->flags & O_NOATIME))
+		node_atime_read(n);
+	SUPER(t)->bytes_read += (uint64_t)total;
+	return total;
+}
+
+static ssize_t ofile_writev_locked(rd_tree *t, rd_fh fh, const struct iovec *iov, int cnt, off_t off)
+{
+	struct rd_ofile *of;
+	struct rd_node *n;
+	uint64_t pos;
+	ssize_t done;
+	int rc = ofile_io(t, fh, 2, &of, &n);
+
+	if (rc < 0)
+		return rc;
+	if (cnt < 0 || cnt > 1024)
+		return -EINVAL;
+	/* Linux quirk kept: pwrite on an O_APPEND file appends too. */
+	if (of->flags & O_APPEND)
+		pos = n->size;
+	else
+		pos = off < 0 ? of->pos : (uint64_t)off;
+	done = data_writev(t, n, iov, cnt, pos);
+	if (done < 0)
+		return done;
+	if (off < 0)
+		of->pos = pos + (uint64_t)done;
+	if (done > 0) {
+		node_touch(n, 0, 1, 1);
+		/* A write by anyone but root drops set-user/group-id as on Linux. */
+		if (t->uid != 0 && (n->mode & (S_ISUID | S_ISGID)))
+			n->mode &= ~(uint32_t)(S_ISUID | ((n->mode & S_IXGRP) ? S_ISGID : 0));
+	}
+	SUPER(t)->bytes_written += (uint64_t)done;
+	return done;
+}
+
+ssize_t rd_preadv(rd_tree *t, rd_fh fh, const struct iovec *iov, int cnt, off_t off)
+{
+	ssize_t rc;
+
+	tree_lock(t);
+	rc = ofile_readv_locked(t, fh, iov, cnt, off);
+	tree_unlock(t);
+	return rc;
+}
+
+ssize_t rd_pwritev(rd_tree *t, rd_fh fh, const struct iovec *iov, int cnt, off_t off)
+{
+	ssize_t rc;
+
+	tree_lock(t);
+	rc = ofile_writev_locked(t, fh, iov, cnt, off);
+	tree_unlock(t);
+	return rc;
+}
+
+ssize_t rd_read(rd_tree *t, rd_fh fh, void *buf, size_t len)
+{
+	struct iovec v = {buf, len};
+
+	return rd_preadv(t, fh, &v, 1, -1);
+}
+
+ssize_t rd_write(rd_tree *t, rd_fh fh, const void *buf, size_t len)
+{
+	struct iovec v = {(void *)buf, len};
+
+	return rd_pwritev(t, fh, &v, 1, -1);
+}
+
+ssize_t rd_pread(rd_tree *t, rd_fh fh, void *buf, size_t len, off_t off)
+{
+	struct iovec v = {buf, len};
+
+	if (off < 0)
+		return -EINVAL;
+	return rd_preadv(t, fh, &v, 1, off);
+}
+
+ssize_t rd_pwrite(rd_tree *t, rd_fh fh, const void *buf, size_t len, off_t off)
+{
+	struct iovec v = {(void *)buf, len};
+
+	if (off < 0)
+		return -EINVAL;
+	return rd_pwritev(t, fh, &v, 1, off);
+}
+
+static off_t ofile_lseek_locked(rd_tree *t, rd_fh fh, off_t off, int whence)
+{
+	struct rd_ofile *of = ofile_get(t, fh);
+	struct rd_node *n;
+	int64_t pos;
+
+	if (!of || (of->flags & O_PATH))
+		return -EBADF;
+	n = OFF2P(t, of->node);
+	if (S_ISDIR(n->mode)) {
+		if (whence == SEEK_SET && off >= 0)
+			pos = off;
+		else if (whence == SEEK_CUR && off == 0)
+			pos = (int64_t)of->pos;
+		else
+			return -EINVAL;
+		of->pos = (uint64_t)pos;
+		return pos;
+	}
+	switch (whence) {
+	case SEEK_SET:
+		pos = off;
+		break;
+	case SEEK_CUR:
+		pos = (int64_t)of->pos + off;
+		break;
+	case SEEK_END:
+		pos = (int64_t)n->size + off;
+		break;
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		if (off < 0)
+			return -ENXIO;
+		pos = data_seek(t, n, (uint64_t)off, whence == SEEK_HOLE);
+		if (pos < 0)
+			return pos;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (pos < 0)
+		return -EINVAL;
+	of->pos = (uint64_t)pos;
+	return pos;
+}
+
+off_t rd_lseek(rd_tree *t, rd_fh fh, off_t off, int whence)
+{
+	off_t rc;
+
+	tree_lock(t);
+	rc = ofile_lseek_locked(t, fh, off, whence);
+	tree_unlock(t);
+	return rc;
+}
+
+/* ---- readdir ---- */
+
+struct ofile_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	uint16_t d_reclen;
+	uint8_t d_type;
+	char d_name[];
+};
+
+static size_t ofile_emit(void *buf, size_t room, uint64_t ino, uint64_t next, unsigned type, const char *name,
+			 size_t len)
+{
+	size_t rec = (offsetof(struct ofile_dirent64, d_name) + len + 1 + 7) & ~(size_t)7;
+	struct ofile_dirent64 *d = buf;
+
+	if (rec > room)
+		return 0;
+	d->d_ino = ino;
+	d->d_off = (int64_t)next;
+	d->d_reclen = (uint16_t)rec;
+	d->d_type = (uint8_t)type;
+	memcpy(d->d_name, name, len);
+	memset(d->d_name + len, 0, rec - offsetof(struct ofile_dirent64, d_name) - len);
+	return rec;
+}
+
+static ssize_t ofile_getdents_locked(rd_tree *t, rd_fh fh, void *buf, size_t len)
+{
+	struct rd_ofile *of = ofile_get(t, fh);
+	struct rd_node *dir;
+	size_t used = 0, rec;
+
+	if (!of || (of->flags & O_PATH))
+		return -EBADF;
+	dir = OFF2P(t, of->node);
+	if (!S_ISDIR(dir->mode))
+		return -ENOTDIR;
+	if (dir->nlink == 0)
+		return -ENOENT;
+	while (of->pos < RD_COOKIE_FIRST) {
+		const struct rd_node *pn = of->pos == 0 ? dir : OFF2P(t, dirx(t, dir)->parent);
+
+		rec = ofile_emit((char *)buf + used, len - used, pn->ino, of->pos + 1, DT_DIR, "..",
+				 of->pos == 0 ? 1 : 2);
+		if (!rec)
+			goto out;
+		used += rec;
+		of->pos++;
+	}
+	for (;;) {
+		uint64_t pos = of->pos;
+		uint64_t d = dir_next(t, dir, &pos);
+		struct rd_dirent *e;
+
+		if (!d)
+			break;
+		e = OFF2P(t, d);
+		rec = ofile_emit((char *)buf + used, len - used, ((struct rd_node *)OFF2P(t, e->node))->ino,
+				 pos + 1, e->type, e->name, e->namelen);
+		if (!rec)
+			break;
+		used += rec;
+		of->pos = pos + 1;
+	}
+out:
+	if (used == 0 && len > 0) {
+		/* Room for nothing: distinguish "end" from "buffer too small". */
+		uint64_t pos = of->pos;
+
+		if (pos < RD_COOKIE_FIRST || dir_next(t, dir, &pos))
+			return -EINVAL;
+	}
+	node_atime_read(dir);
+	return (ssize_t)used;
+}
+
+ssize_t rd_getdents(rd_tree *t, rd_fh fh, void *buf, size_t len)
+{
+	ssize_t rc;
+
+	tree_lock(t);
+	rc = ofile_getdents_locked(t, fh, buf, len);
+	tree_unlock(t);
+	return rc;
+}
+
+static int ofile_path_locked(rd_tree *t, rd_fh fh, char *buf, size_t size)
+{
+	struct rd_ofile *of = ofile_get(t, fh);
+	uint64_t node, root = SUPER(t)->root;
+	char tmp[RD_PATH_MAX];
+	size_t at = sizeof tmp;
+
+	if (!of)
+		return -EBADF;
+	node = of->node;
+	if (!S_ISDIR(((struct rd_node *)OFF2P(t, node))->mode))
+		return -ENOTDIR;
+	while (node != root) {
+		struct rd_node *n = OFF2P(t, node);
+		struct rd_dirx *x = dirx(t, n);
+		struct rd_dirent *e;
+
+		if (n->nlink == 0 || !x->self)
+			return -ENOENT;
+		e = OFF2P(t, x->self);
+		if (at < (size_t)e->namelen + 1)
+			return -ENAMETOOLONG;
+		at -= e->namelen;
+		memcpy(tmp + at, e->name, e->namelen);
+		tmp[--at] = '/';
+		node = x->parent;
+	}
+	if (at == sizeof tmp)
+		tmp[--at] = '/';
+	if (sizeof tmp - at + 1 > size)
+		return -ERANGE;
+	memcpy(buf, tmp + at, sizeof tmp - at);
+	buf[sizeof tmp - at] = 0;
+	return 0;
+}
+
+int rd_fh_path(rd_tree *t, rd_fh fh, char *buf, size_t size)
+{
+	int rc;
+
+	tree_lock(t);
+	rc = ofile_path_locked(t, fh, buf, size);
+	tree_unlock(t);
+	return rc;
+}

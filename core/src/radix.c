@@ -1,0 +1,269 @@
+/*
+ * A sparse array of uint64 values keyed by uint64: a 64-way radix tree of
+ * 512-byte slab nodes whose height grows with the largest key. File page
+ * maps (page index -> data page) and directory indexes (bucket -> chain,
+ * cookie -> entry) are both this one structure. A zero value is "absent";
+ * nodes that become empty are freed at once.
+ */
+#include "internal.h"
+
+#include <errno.h>
+
+#define RADIX_NODE_BYTES (RD_RADIX_FAN * sizeof(uint64_t))
+
+static inline uint64_t *radix_slots(rd_tree *t, uint64_t node)
+{
+	return (uint64_t *)OFF2P(t, node);
+}
+
+static inline uint64_t radix_root(const struct rd_radix *r)
+{
+	return r->root & ~RADIX_HMASK;
+}
+
+static inline uint32_t radix_height(const struct rd_radix *r)
+{
+	return (uint32_t)(r->root & RADIX_HMASK);
+}
+
+static inline void radix_publish(struct rd_radix *r, uint64_t node, uint32_t height)
+{
+	__atomic_store_n(&r->root, node ? (node | height) : 0, __ATOMIC_RELEASE);
+}
+
+static inline uint64_t radix_span(uint32_t height)
+{
+	/* Keys covered by a tree of this height; 64^11 overflows, cap it. */
+	return height >= 10 ? UINT64_MAX : 1ull << (RD_RADIX_SHIFT * height);
+}
+
+static inline unsigned radix_index(uint64_t idx, uint32_t level)
+{
+	return (unsigned)(idx >> (RD_RADIX_SHIFT * level)) & (RD_RADIX_FAN - 1);
+}
+
+static inline int radix_covers(const struct rd_radix *r, uint64_t idx)
+{
+	uint32_t h = radix_height(r);
+
+	return r->root && (h >= 10 || idx < radix_span(h));
+}
+
+uint64_t radix_get(rd_tree *t, const struct rd_radix *r, uint64_t idx)
+{
+	uint64_t node;
+	uint32_t level;
+
+	if (!radix_covers(r, idx))
+		return 0;
+	node = radix_root(r);
+	level = radix_height(r);
+	while (level-- > 1) {
+		node = radix_slots(t, node)[radix_index(idx, level)];
+		if (!node)
+			return 0;
+	}
+	return radix_slots(t, node)[radix_index(idx, 0)];
+}
+
+static int radix_node_empty(rd_tree *t, uint64_t node)
+{
+	const uint64_t *s = radix_slots(t, node);
+	unsigned i;
+
+	for (i = 0; i < RD_RADIX_FAN; i++)
+		if (s[i])
+			return 0;
+	return 1;
+}
+
+/* Grow until idx fits. The old root becomes slot 0 of the new one before
+ * the new root and height are published together in one store. */
+static int radix_grow(rd_tree *t, struct rd_radix *r, uint64_t idx)
+{
+	while (!radix_covers(r, idx)) {
+		uint64_t node;
+		int rc = obj_alloc(t, RADIX_NODE_BYTES, &node);
+
+		if (rc < 0)
+			return rc;
+		if (r->root)
+			radix_slots(t, node)[0] = radix_root(r);
+		radix_publish(r, node, radix_height(r) + 1);
+	}
+	return 0;
+}
+
+/* Drop levels that hold only slot 0, and an empty root: undoes a grow that
+ * gained nothing and keeps lookups short after large keys go away. */
+static void radix_shrink(rd_tree *t, struct rd_radix *r)
+{
+	while (r->root) {
+		uint64_t root = radix_root(r);
+		uint32_t h = radix_height(r);
+		uint64_t *s = radix_slots(t, root);
+		unsigned i;
+
+		for (i = 1; i < RD_RADIX_FAN; i++)
+			if (s[i])
+				return;
+		if (h == 1 && s[0])
+			return;
+		radix_publish(r, h == 1 ? 0 : s[0], h - 1);
+		obj_free(t, root);
+	}
+}
+
+int radix_set(rd_tree *t, struct rd_radix *r, uint64_t idx, uint64_t val)
+{
+	uint64_t node;
+	uint32_t level;
+	int rc = radix_grow(t, r, idx);
+
+	if (rc < 0) {
+		radix_shrink(t, r);
+		return rc;
+	}
+	node = radix_root(r);
+	for (level = radix_height(r); level > 1; level--) {
+		uint64_t *slot = &radix_slots(t, node)[radix_index(idx, level - 1)];
+
+		if (!*slot) {
+			uint64_t child;
+
+			rc = obj_alloc(t, RADIX_NODE_BYTES, &child);
+			if (rc < 0) {
+				/* Nodes made on the way down are empty: drop them. */
+				radix_clear(t, r, idx);
+				radix_shrink(t, r);
+				return rc;
+			}
+			__atomic_store_n(slot, child, __ATOMIC_RELEASE);
+		}
+		node = *slot;
+	}
+	__atomic_store_n(&radix_slots(t, node)[radix_index(idx, 0)], val, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Clear idx and free every node on its path that became empty. */
+void radix_clear(rd_tree *t, struct rd_radix *r, uint64_t idx)
+{
+	uint64_t path[12];
+	uint64_t node;
+	uint32_t level, depth = 0;
+
+	if (!radix_covers(r, idx))
+		return;
+	node = radix_root(r);
+	level = radix_height(r);
+	path[depth++] = node;
+	while (level-- > 1) {
+		node = radix_slots(t, node)[radix_index(idx, level)];
+		if (!node)
+			return;
+		path[depth++] = node;
+	}
+	radix_slots(t, node)[radix_index(idx, 0)] = 0;
+	/* Walk back up: unlink each empty node from its parent, then free it. */
+	for (level = 0; depth > 0; level++) {
+		uint64_t n = path[--depth];
+
+		if (!radix_node_empty(t, n))
+			return;
+		if (depth == 0)
+			radix_publish(r, 0, 0);
+		else
+			radix_slots(t, path[depth - 1])[radix_index(idx, level + 1)] = 0;
+		obj_free(t, n);
+	}
+}
+
+static uint64_t radix_next_in(rd_tree *t, uint64_t node, uint32_t level, uint64_t base, uint64_t *idx)
+{
+	const uint64_t *s = radix_slots(t, node);
+	uint64_t span = 1ull << (RD_RADIX_SHIFT * level); /* keys per slot at this level */
+	uint64_t i = *idx > base ? (*idx - base) / span : 0;
+
+	for (; i < RD_RADIX_FAN; i++) {
+		uint64_t start = base + i * span;
+
+		if (!s[i])
+			continue;
+		if (level == 0) {
+			*idx = start > *idx ? start : *idx;
+			return s[i];
+		}
+		{
+			uint64_t from = *idx > start ? *idx : start;
+			uint64_t v = radix_next_in(t, s[i], level - 1, start, &from);
+
+			if (v) {
+				*idx = from;
+				return v;
+			}
+		}
+	}
+	return 0;
+}
+
+uint64_t radix_next(rd_tree *t, const struct rd_radix *r, uint64_t *idx)
+{
+	if (!radix_covers(r, *idx))
+		return 0;
+	return radix_next_in(t, radix_root(r), radix_height(r) - 1, 0, idx);
+}
+
+static void radix_destroy_node(rd_tree *t, uint64_t node, uint32_t level, void (*fn)(rd_tree *, uint64_t))
+{
+	uint64_t *s = radix_slots(t, node);
+	unsigned i;
+
+	for (i = 0; i < RD_RADIX_FAN; i++) {
+		if (!s[i])
+			continue;
+		if (level == 0) {
+			if (fn)
+				fn(t, s[i]);
+		} else {
+			radix_destroy_node(t, s[i], level - 1, fn);
+		}
+	}
+	obj_free(t, node);
+}
+
+void radix_destroy(rd_tree *t, struct rd_radix *r, void (*fn)(rd_tree *, uint64_t))
+{
+	uint64_t root = radix_root(r);
+	uint32_t h = radix_height(r);
+
+	radix_publish(r, 0, 0);
+	if (root)
+		radix_destroy_node(t, root, h - 1, fn);
+}
+
+static void radix_walk_in(rd_tree *t, uint64_t node, uint32_t level, void (*node_fn)(rd_tree *, uint64_t),
+			  void (*val_fn)(rd_tree *, uint64_t, void *), void *arg)
+{
+	const uint64_t *s = radix_slots(t, node);
+	unsigned i;
+
+	if (node_fn)
+		node_fn(t, node);
+	for (i = 0; i < RD_RADIX_FAN; i++) {
+		if (!s[i])
+			continue;
+		if (level == 0) {
+			if (val_fn)
+				val_fn(t, s[i], arg);
+		} else
+			radix_walk_in(t, s[i], level - 1, node_fn, val_fn, arg);
+	}
+}
+
+void radix_walk_nodes(rd_tree *t, const struct rd_radix *r, void (*node_fn)(rd_tree *, uint64_t),
+		      void (*val_fn)(rd_tree *, uint64_t, void *), void *arg)
+{
+	if (r->root)
+		radix_walk_in(t, radix_root(r), radix_height(r) - 1, node_fn, val_fn, arg);
+}
