@@ -139,7 +139,7 @@ static void chk_page(struct chk *c, uint64_t off)
 
 /* radix_walk_nodes callbacks carry no context; the walk is single-threaded
  * under the tree lock, so the current checker is kept here. */
-static struct chk *chk_cur;
+static __thread struct chk *chk_cur __attribute__((tls_model("initial-exec")));
 
 static void chk_radix_node(rd_tree *t, uint64_t node)
 {

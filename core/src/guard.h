@@ -28,4 +28,9 @@ int guard_check_init(uint64_t quota, uint32_t mode);
  * reading. 0 or -ENOSPC (message set). No-op for other modes. */
 int guard_check_alloc(struct rd_guard_state *g, uint64_t bytes);
 
+/* For tests: rd_mem_available_bytes() with every file it reads looked up
+ * under root ("" is the real system), so fake /proc and /sys trees can be
+ * fed to the parser. */
+int guard_read_available_at(const char *root, uint64_t *out);
+
 #endif
