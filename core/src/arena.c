@@ -233,7 +233,8 @@ void rd_tree_set_cred(rd_tree *t, uid_t uid, gid_t gid, const gid_t *groups, int
 		ngroups = 0;
 	if (ngroups > (int)(sizeof t->groups / sizeof t->groups[0]))
 		ngroups = (int)(sizeof t->groups / sizeof t->groups[0]);
-	memcpy(t->groups, groups, (size_t)ngroups * sizeof *groups);
+	if (ngroups)
+		memcpy(t->groups, groups, (size_t)ngroups * sizeof *groups);
 	t->ngroups = ngroups;
 }
 

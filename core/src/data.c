@@ -314,8 +314,10 @@ int data_truncate(rd_tree *t, struct rd_node *n, uint64_t len)
 {
 	if (len > RD_MAX_FILE)
 		return -EFBIG;
+	/* Punch to the end of the last page so a page that now lies wholly
+	 * past EOF is freed, not just zeroed. */
 	if (len < n->size)
-		data_punch(t, n, len, n->size - len);
+		data_punch(t, n, len, ((n->size + RD_PAGE - 1) & ~(uint64_t)(RD_PAGE - 1)) - len);
 	n->size = len;
 	return 0;
 }

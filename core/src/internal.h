@@ -37,7 +37,7 @@
 /* PG_NEW marks data pages allocated by a write still in progress, so that a
  * write that runs out of quota can give back exactly those. */
 enum { PG_FREE = 0, PG_DATA = 1, PG_SLAB = 2, PG_COLD = 3, PG_NEW = 4 };
-#define RD_MAX_FILE (1ull << 46) /* 64 TiB: far above any quota */
+#define RD_MAX_FILE ((uint64_t)INT64_MAX) /* as tmpfs: holes cost nothing */
 
 #define RD_NCLASS 14
 

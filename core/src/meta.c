@@ -240,8 +240,6 @@ static int meta_truncate(rd_tree *t, struct rd_node *n, off_t len)
 		return -EISDIR;
 	if (!S_ISREG(n->mode))
 		return -EINVAL;
-	if ((uint64_t)len == n->size)
-		return 0;
 	rc = data_truncate(t, n, (uint64_t)len);
 	if (rc == 0)
 		node_touch(n, 0, 1, 1);
@@ -319,10 +317,9 @@ static int meta_fallocate(rd_tree *t, struct rd_node *n, int mode, off_t off, of
 	rc = data_allocate(t, n, (uint64_t)off, (uint64_t)len);
 	if (rc < 0)
 		return rc;
-	if (!(mode & FALLOC_FL_KEEP_SIZE) && end > n->size) {
+	if (!(mode & FALLOC_FL_KEEP_SIZE) && end > n->size)
 		n->size = end;
-		node_touch(n, 0, 1, 1);
-	}
+	node_touch(n, 0, 1, 1);
 	return 0;
 }
 

@@ -138,7 +138,9 @@ static int ofile_open_locked(rd_tree *t, rd_fh base, const char *path, int flags
 	struct walk w;
 
 	if ((flags & O_TMPFILE) == O_TMPFILE)
-		return ofile_open_tmpfile(t, base, path, flags, mode, out);
+		return (flags & O_CREAT) ? -EINVAL : ofile_open_tmpfile(t, base, path, flags, mode, out);
+	if ((flags & O_CREAT) && (flags & O_DIRECTORY))
+		return -EINVAL; /* Linux 6.4 and later */
 	if (flags & O_PATH)
 		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 	if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL)))
@@ -153,7 +155,9 @@ static int ofile_open_locked(rd_tree *t, rd_fh base, const char *path, int flags
 			rc = ofile_create(t, &w, mode);
 			if (rc < 0)
 				return rc;
-			flags &= ~O_TRUNC; /* new and empty: nothing to truncate */
+			/* The creator gets the access it asked for, whatever the
+			 * mode; and a new file has nothing to truncate. */
+			return ofile_new(t, w.node, flags & ~O_TRUNC, out);
 		} else if (flags & O_EXCL) {
 			return -EEXIST;
 		} else if (w.namelen == 0 || w.dotdot ||
@@ -162,10 +166,10 @@ static int ofile_open_locked(rd_tree *t, rd_fh base, const char *path, int flags
 		}
 	}
 	n = OFF2P(t, w.node);
+	if ((flags & O_DIRECTORY) && !S_ISDIR(n->mode) && !(S_ISLNK(n->mode) && (flags & O_PATH)))
+		return -ENOTDIR;
 	if (S_ISLNK(n->mode) && !(flags & O_PATH))
 		return -ELOOP;
-	if ((flags & O_DIRECTORY) && !S_ISDIR(n->mode))
-		return -ENOTDIR;
 	if (!(flags & O_PATH)) {
 		int want = 0;
 
@@ -178,7 +182,9 @@ static int ofile_open_locked(rd_tree *t, rd_fh base, const char *path, int flags
 		rc = node_perm(t, n, want);
 		if (rc < 0)
 			return rc;
-		if ((flags & O_TRUNC) && S_ISREG(n->mode) && n->size) {
+		if ((flags & O_NOATIME) && !node_is_owner(t, n))
+			return -EPERM;
+		if ((flags & O_TRUNC) && S_ISREG(n->mode)) {
 			data_truncate(t, n, 0);
 			node_touch(n, 0, 1, 1);
 		}
@@ -276,6 +282,18 @@ static int ofile_io(rd_tree *t, rd_fh fh, int want, struct rd_ofile **ofp, struc
 	return 0;
 }
 
+/* Linux refuses (EINVAL) an I/O whose end would pass the largest offset. */
+static int ofile_range_ok(uint64_t pos, const struct iovec *iov, int cnt)
+{
+	uint64_t total = 0;
+	int i;
+
+	for (i = 0; i < cnt; i++)
+		if (__builtin_add_overflow(total, iov[i].iov_len, &total))
+			return 0;
+	return pos <= (uint64_t)INT64_MAX && total <= (uint64_t)INT64_MAX - pos;
+}
+
 static ssize_t ofile_readv_locked(rd_tree *t, rd_fh fh, const struct iovec *iov, int cnt, off_t off)
 {
 	struct rd_ofile *of;
@@ -289,6 +307,8 @@ static ssize_t ofile_readv_locked(rd_tree *t, rd_fh fh, const struct iovec *iov,
 	if (cnt < 0 || cnt > 1024)
 		return -EINVAL;
 	pos = off < 0 ? of->pos : (uint64_t)off;
+	if (!ofile_range_ok(pos, iov, cnt))
+		return -EINVAL;
 	for (i = 0; i < cnt; i++) {
 		ssize_t got = data_read(t, n, iov[i].iov_base, iov[i].iov_len, pos);
 
@@ -322,6 +342,8 @@ static ssize_t ofile_writev_locked(rd_tree *t, rd_fh fh, const struct iovec *iov
 		pos = n->size;
 	else
 		pos = off < 0 ? of->pos : (uint64_t)off;
+	if (!ofile_range_ok(pos, iov, cnt))
+		return -EINVAL;
 	done = data_writev(t, n, iov, cnt, pos);
 	if (done < 0)
 		return done;
@@ -413,10 +435,12 @@ static off_t ofile_lseek_locked(rd_tree *t, rd_fh fh, off_t off, int whence)
 		pos = off;
 		break;
 	case SEEK_CUR:
-		pos = (int64_t)of->pos + off;
+		if (__builtin_add_overflow((int64_t)of->pos, (int64_t)off, &pos))
+			return -EINVAL;
 		break;
 	case SEEK_END:
-		pos = (int64_t)n->size + off;
+		if (__builtin_add_overflow((int64_t)n->size, (int64_t)off, &pos))
+			return -EINVAL;
 		break;
 	case SEEK_DATA:
 	case SEEK_HOLE:

@@ -122,8 +122,8 @@ off_t rd_lseek(rd_tree *t, rd_fh fh, off_t off, int whence);
 
 int rd_ftruncate(rd_tree *t, rd_fh fh, off_t len);
 int rd_truncate(rd_tree *t, rd_fh dir, const char *path, off_t len);
-/* mode: 0 or FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE,
- * FALLOC_FL_ZERO_RANGE; others -EOPNOTSUPP. */
+/* mode: 0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE;
+ * anything else -EOPNOTSUPP, as on tmpfs (which has no ZERO_RANGE). */
 int rd_fallocate(rd_tree *t, rd_fh fh, int mode, off_t off, off_t len);
 
 /* -------------------------------------------------------------------------
@@ -162,8 +162,9 @@ ssize_t rd_readlink(rd_tree *t, rd_fh dir, const char *path, char *buf, size_t s
  * position after the record: rd_lseek(SEEK_SET) to it resumes there. */
 ssize_t rd_getdents(rd_tree *t, rd_fh fh, void *buf, size_t len);
 
-/* The tree path of an open directory or file ("/a/b"), for getcwd and
- * realpath. -ENOENT if it was removed or is unlinked. */
+/* The tree path of an open directory ("/a/b"), for getcwd. -ENOENT if it
+ * was removed, -ENOTDIR for any other kind of file (a file may have many
+ * names or none). */
 int rd_fh_path(rd_tree *t, rd_fh fh, char *buf, size_t size);
 
 /* -------------------------------------------------------------------------
