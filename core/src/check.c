@@ -35,6 +35,12 @@ struct chk {
 	struct chk_link *lk;          /* node -> references, open addressing */
 	uint64_t lk_cap;
 	uint64_t nodes, ofiles;
+	/* repair: second entries of one directory (a rename killed between
+	 * adding the new entry and removing the old), removed afterwards */
+	struct {
+		uint64_t dir, dent;
+	} dup[8];
+	int ndup;
 	int err;
 	char *msg;
 	size_t msglen;
@@ -153,8 +159,12 @@ struct chk_file {
 
 static void chk_file_page(rd_tree *t, uint64_t page, void *arg)
 {
-	(void)t;
 	((struct chk_file *)arg)->pages++;
+	/* A page still tagged PG_NEW was reserved by a write whose copy had
+	 * not reached it when its process died: it may hold another file's
+	 * old bytes, so it reads as the hole it replaced. */
+	if (chk_cur->repair && chk_in_pages(chk_cur, page) && page_types(t)[page_idx(t, page)] == PG_NEW)
+		memset(OFF2P(t, page), 0, RD_PAGE);
 	chk_page(chk_cur, page);
 }
 
@@ -164,6 +174,21 @@ struct chk_dir {
 	uint64_t dir;
 	uint64_t entries, subdirs;
 };
+
+static int chk_is_marked(struct chk *c, uint64_t off)
+{
+	uint64_t page = off & ~(uint64_t)(RD_PAGE - 1), idx, slot;
+	struct rd_slab *sl;
+
+	if (!chk_in_pages(c, off))
+		return 0;
+	idx = page_idx(c->t, page);
+	if (c->types[idx] != PG_SLAB)
+		return 0;
+	sl = OFF2P(c->t, page);
+	slot = (off - page - RD_SLAB_HDR) / rd_class_size[sl->cls];
+	return (c->live[idx][slot / 64] >> (slot & 63)) & 1;
+}
 
 static void chk_dirent(rd_tree *t, uint64_t d, void *arg)
 {
@@ -183,9 +208,21 @@ static void chk_dirent(rd_tree *t, uint64_t d, void *arg)
 	if (e->type != node_dtype(n->mode))
 		chk_fail(c, "entry '%.*s' has type %u", (int)e->namelen, e->name, e->type);
 	if (S_ISDIR(n->mode)) {
+		if (c->repair && chk_is_marked(c, e->node)) {
+			/* Reached twice: keep the first way, drop this one. */
+			if (c->ndup < (int)(sizeof c->dup / sizeof c->dup[0])) {
+				c->dup[c->ndup].dir = cd->dir;
+				c->dup[c->ndup++].dent = d;
+			}
+			return;
+		}
 		cd->subdirs++;
-		if (dirx(t, n)->parent != cd->dir || dirx(t, n)->self != d)
+		if (c->repair) {
+			dirx(t, n)->parent = cd->dir;
+			dirx(t, n)->self = d;
+		} else if (dirx(t, n)->parent != cd->dir || dirx(t, n)->self != d) {
 			chk_fail(c, "directory '%.*s' has wrong parent or self", (int)e->namelen, e->name);
+		}
 	}
 	chk_node(c, e->node, cd->dir);
 }
@@ -267,7 +304,17 @@ static void chk_ofiles(struct chk *c)
 	while (off) {
 		struct rd_ofile *of = OFF2P(t, off);
 
-		if (chk_obj(c, off) != 0 || of->magic != RD_OFILE_MAGIC) {
+		if (c->repair && of->refs == 0) {
+			/* Its last close was cut short: finish it by dropping
+			 * it from the list; the sweep reclaims it. */
+			if (prev)
+				((struct rd_ofile *)OFF2P(t, prev))->next = of->next;
+			else
+				s->ofiles = of->next;
+			off = of->next;
+			continue;
+		}
+		if (chk_obj(c, off) != 0 || of->magic != RD_OFILE_MAGIC || of->refs == 0) {
 			chk_fail(c, "open file %#llx invalid", (unsigned long long)off);
 			return;
 		}
@@ -385,8 +432,17 @@ static void chk_apply_pages(struct chk *c)
 	uint64_t i;
 
 	for (i = 0; i < c->npages; i++) {
-		if (c->types[i] == PG_SLAB)
-			memcpy(((struct rd_slab *)OFF2P(t, page_off(t, i)))->live, c->live[i], sizeof c->live[i]);
+		if (c->types[i] == PG_SLAB) {
+			struct rd_slab *sl = OFF2P(t, page_off(t, i));
+			uint32_t size = rd_class_size[sl->cls], slot;
+
+			memcpy(sl->live, c->live[i], sizeof c->live[i]);
+			/* Zero what was reclaimed, so a handle to an open file
+			 * that died with its process fails the magic check. */
+			for (slot = 0; slot < (RD_PAGE - RD_SLAB_HDR) / size && slot < 256; slot++)
+				if (!((sl->live[slot / 64] >> (slot & 63)) & 1))
+					memset((uint8_t *)sl + RD_SLAB_HDR + (uint64_t)slot * size, 0, size);
+		}
 		if (c->types[i])
 			types[i] = c->types[i];
 		else if (types[i] != PG_COLD)
@@ -395,24 +451,31 @@ static void chk_apply_pages(struct chk *c)
 	alloc_rebuild(t);
 }
 
-static void chk_rehash(rd_tree *t, uint64_t node);
+/* Second repair pass, with the allocator rebuilt: name hashes come back
+ * from the cookie indexes, and files lose pages an interrupted write left
+ * past EOF (keeping "bytes past EOF are zero"). */
+static void chk_fixup(rd_tree *t, uint64_t node);
 
-static void chk_rehash_entry(rd_tree *t, uint64_t d, void *arg)
+static void chk_fixup_entry(rd_tree *t, uint64_t d, void *arg)
 {
 	struct rd_dirent *e = OFF2P(t, d);
 
 	(void)arg;
-	chk_rehash(t, e->node);
+	chk_fixup(t, e->node);
 }
 
-static void chk_rehash(rd_tree *t, uint64_t node)
+static void chk_fixup(rd_tree *t, uint64_t node)
 {
 	struct rd_node *n = OFF2P(t, node);
 
+	if (S_ISREG(n->mode)) {
+		data_trim_eof(t, n);
+		return;
+	}
 	if (!S_ISDIR(n->mode))
 		return;
 	dir_rebuild_hash(t, dirx(t, n));
-	radix_walk_nodes(t, &dirx(t, n)->cookies, NULL, chk_rehash_entry, NULL);
+	radix_walk_nodes(t, &dirx(t, n)->cookies, NULL, chk_fixup_entry, NULL);
 }
 
 static int chk_run(rd_tree *t, int repair, char *msg, size_t msglen)
@@ -450,7 +513,15 @@ static int chk_run(rd_tree *t, int repair, char *msg, size_t msglen)
 		chk_apply_pages(&c);
 		s->nodes = c.nodes;
 		s->nofiles = c.ofiles;
-		chk_rehash(t, s->root);
+		for (int i = 0; i < c.ndup; i++)
+			dir_remove(t, OFF2P(t, c.dup[i].dir), c.dup[i].dent);
+		chk_fixup(t, s->root);
+		for (uint64_t of = s->ofiles; of; of = ((struct rd_ofile *)OFF2P(t, of))->next) {
+			struct rd_node *n = OFF2P(t, ((struct rd_ofile *)OFF2P(t, of))->node);
+
+			if (S_ISREG(n->mode) && n->nlink == 0)
+				data_trim_eof(t, n);
+		}
 	} else {
 		if (s->nodes != c.nodes)
 			chk_fail(&c, "node count %llu, reachable %llu", (unsigned long long)s->nodes,

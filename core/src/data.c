@@ -146,29 +146,57 @@ static int data_inline_reserve(rd_tree *t, struct rd_node *n, uint64_t need)
 	return 0;
 }
 
-/* Move inline data to page 0 of a page map. */
-static int data_inline_to_pages(rd_tree *t, struct rd_node *n)
+static int data_reserve_pages(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t end, int zero_all);
+
+/* Start a page map in `tmp` holding the inline data of n in page 0. The node
+ * itself is not touched: the caller attaches the map only once everything
+ * the operation needs is reserved, so a refusal leaves the inline file as
+ * it was. */
+static int data_inline_to_pages(rd_tree *t, const struct rd_node *n, struct rd_node *tmp)
 {
-	struct rd_radix map = {0, 0, 0};
-	uint64_t inl = n->map.root, keep = n->size < n->map.aux ? n->size : n->map.aux;
-	uint64_t page = 0;
+	uint64_t keep = n->size < n->map.aux ? n->size : n->map.aux;
+	uint64_t page;
 	int rc;
 
-	if (keep) {
-		rc = page_alloc(t, &page);
-		if (rc < 0)
-			return rc;
-		memcpy(OFF2P(t, page), OFF2P(t, inl), keep);
-		memset((uint8_t *)OFF2P(t, page) + keep, 0, RD_PAGE - keep);
-		rc = radix_set(t, &map, 0, page);
-		if (rc < 0) {
-			page_free(t, page);
-			return rc;
-		}
+	*tmp = *n;
+	memset(&tmp->map, 0, sizeof tmp->map);
+	tmp->ext = 0;
+	if (!keep)
+		return 0;
+	rc = page_alloc(t, &page);
+	if (rc < 0)
+		return rc;
+	memcpy(OFF2P(t, page), OFF2P(t, n->map.root), keep);
+	memset((uint8_t *)OFF2P(t, page) + keep, 0, RD_PAGE - keep);
+	rc = radix_set(t, &tmp->map, 0, page);
+	if (rc < 0) {
+		page_free(t, page);
+		return rc;
 	}
-	n->map = map;
-	n->ext = keep ? 1 : 0;
-	obj_free(t, inl);
+	tmp->ext = 1;
+	return 0;
+}
+
+/* Reserve [off, end) in a file that may still be inline: on success the
+ * node has a page map with every page of the range present. */
+static int data_reserve(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t end, int zero_all)
+{
+	struct rd_node tmp;
+	int rc;
+
+	if (!data_is_inline(n))
+		return data_reserve_pages(t, n, off, end, zero_all);
+	rc = data_inline_to_pages(t, n, &tmp);
+	if (rc == 0)
+		rc = data_reserve_pages(t, &tmp, off, end, zero_all);
+	if (rc < 0) {
+		radix_destroy(t, &tmp.map, data_page_free_cb);
+		return rc;
+	}
+	obj_free(t, n->map.root);
+	n->ext = tmp.ext;
+	__atomic_store_n(&n->map.aux, 0, __ATOMIC_RELEASE);
+	n->map = tmp.map;
 	return 0;
 }
 
@@ -258,12 +286,7 @@ ssize_t data_writev(rd_tree *t, struct rd_node *n, const struct iovec *iov, int 
 			return rc;
 		data_src_copy(&src, data_inline(t, n) + off, len);
 	} else {
-		if (data_is_inline(n)) {
-			rc = data_inline_to_pages(t, n);
-			if (rc < 0)
-				return rc;
-		}
-		rc = data_reserve_pages(t, n, off, end, 0);
+		rc = data_reserve(t, n, off, end, 0);
 		if (rc < 0)
 			return rc;
 		data_copy_pages(t, n, &src, off, len);
@@ -310,6 +333,26 @@ void data_punch(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t len)
 	}
 }
 
+void data_trim_eof(rd_tree *t, struct rd_node *n)
+{
+	uint64_t end = (n->size + RD_PAGE - 1) & ~(uint64_t)(RD_PAGE - 1);
+	uint64_t idx = end >> RD_PAGE_SHIFT, page;
+
+	if (data_is_inline(n)) {
+		if (n->size < n->map.aux)
+			memset(data_inline(t, n) + n->size, 0, n->map.aux - n->size);
+		return;
+	}
+	while ((page = radix_next(t, &n->map, &idx))) {
+		radix_clear(t, &n->map, idx);
+		page_free(t, page);
+		n->ext--;
+		idx++;
+	}
+	if (end != n->size)
+		data_punch(t, n, n->size, end - n->size);
+}
+
 int data_truncate(rd_tree *t, struct rd_node *n, uint64_t len)
 {
 	if (len > RD_MAX_FILE)
@@ -333,12 +376,7 @@ int data_allocate(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t len)
 		return 0;
 	if (end <= RD_INLINE_MAX && (data_is_inline(n) || !n->map.root))
 		return data_inline_reserve(t, n, end);
-	if (data_is_inline(n)) {
-		rc = data_inline_to_pages(t, n);
-		if (rc < 0)
-			return rc;
-	}
-	rc = data_reserve_pages(t, n, off, end, 1);
+	rc = data_reserve(t, n, off, end, 1);
 	if (rc < 0)
 		return rc;
 	/* Nothing is copied: the pages are kept, so drop the PG_NEW tags. */

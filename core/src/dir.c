@@ -116,11 +116,21 @@ static int dir_rehash(rd_tree *t, struct rd_dirx *x, uint32_t log2)
 	return 0;
 }
 
+/* Recovery: the old table's nodes were reclaimed with everything else
+ * unreachable. In a full tree the same shape may not fit again, but the
+ * smallest table (one node) always does: every non-empty directory gave
+ * back at least one node. Chains are longer until the next add regrows it. */
 void dir_rebuild_hash(rd_tree *t, struct rd_dirx *x)
 {
 	x->hash.root = 0;
 	x->hash.aux = 0;
 	radix_walk_nodes(t, &x->cookies, NULL, dir_rehash_one, x);
+	if (x->hash.aux) {
+		radix_destroy(t, &x->hash, NULL);
+		x->hash.aux = 0;
+		x->hash.aux2 = DIR_MIN_BUCKETS_LOG2;
+		radix_walk_nodes(t, &x->cookies, NULL, dir_rehash_one, x);
+	}
 }
 
 int dir_add(rd_tree *t, struct rd_node *dir, const char *name, size_t len, uint64_t node, uint64_t *dent)
@@ -156,8 +166,13 @@ int dir_add(rd_tree *t, struct rd_node *dir, const char *name, size_t len, uint6
 	x->entries++;
 	dir_update_size(dir, x);
 	/* Keep chains short: double at load factor 2. Failure only costs speed. */
-	if (x->entries > (2ull << x->hash.aux2))
-		dir_rehash(t, x, x->hash.aux2 + 1);
+	if (x->entries > (2ull << x->hash.aux2)) {
+		uint32_t log2 = x->hash.aux2 + 1;
+
+		while (x->entries > (2ull << log2))
+			log2++; /* after a recovery the table may be far too small */
+		dir_rehash(t, x, log2);
+	}
 	if (dent)
 		*dent = d;
 	return 0;

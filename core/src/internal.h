@@ -248,6 +248,7 @@ int data_allocate(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t len);
 void data_punch(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t len);
 int64_t data_seek(rd_tree *t, struct rd_node *n, uint64_t off, int hole);
 void data_free(rd_tree *t, struct rd_node *n);
+void data_trim_eof(rd_tree *t, struct rd_node *n); /* recovery: drop what lies past EOF */
 uint64_t data_blocks(const struct rd_node *n);
 
 /* ---- path.c ---- */

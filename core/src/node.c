@@ -40,7 +40,7 @@ void node_free(rd_tree *t, uint64_t off)
 
 	if (S_ISREG(n->mode)) {
 		data_free(t, n);
-	} else if (S_ISDIR(n->mode)) {
+	} else if (S_ISDIR(n->mode) && n->ext) { /* ext is 0 if dir_init failed */
 		struct rd_dirx *x = dirx(t, n);
 
 		radix_destroy(t, &x->hash, NULL);

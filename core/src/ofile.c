@@ -41,11 +41,13 @@ int ofile_new(rd_tree *t, uint64_t node, int flags, rd_fh *out)
 	of->magic = RD_OFILE_MAGIC;
 	if (of->next)
 		((struct rd_ofile *)OFF2P(t, of->next))->prev = off;
-	/* Published last: the list is a GC root, walked forward only. */
+	/* The caller's handle first, the list (a GC root, walked forwards)
+	 * last: a process killed in between leaves a handle that recovery
+	 * turns invalid (EBADF), never an open file nobody can close. */
+	*out = off;
 	__atomic_store_n(&s->ofiles, off, __ATOMIC_RELEASE);
 	s->nofiles++;
 	((struct rd_node *)OFF2P(t, node))->opens++;
-	*out = off;
 	return 0;
 }
 
@@ -282,6 +284,16 @@ static int ofile_io(rd_tree *t, rd_fh fh, int want, struct rd_ofile **ofp, struc
 	return 0;
 }
 
+static uint64_t iov_total(const struct iovec *iov, int cnt)
+{
+	uint64_t total = 0;
+	int i;
+
+	for (i = 0; i < cnt; i++)
+		total += iov[i].iov_len;
+	return total;
+}
+
 /* Linux refuses (EINVAL) an I/O whose end would pass the largest offset. */
 static int ofile_range_ok(uint64_t pos, const struct iovec *iov, int cnt)
 {
@@ -337,6 +349,9 @@ static ssize_t ofile_writev_locked(rd_tree *t, rd_fh fh, const struct iovec *iov
 		return rc;
 	if (cnt < 0 || cnt > 1024)
 		return -EINVAL;
+	/* An empty write changes nothing, not even an O_APPEND position. */
+	if (iov_total(iov, cnt) == 0)
+		return 0;
 	/* Linux quirk kept: pwrite on an O_APPEND file appends too. */
 	if (of->flags & O_APPEND)
 		pos = n->size;
