@@ -207,11 +207,29 @@ void dir_remove(rd_tree *t, struct rd_node *dir, uint64_t d)
 	dir_update_size(dir, x);
 }
 
+/* Listings run newest first, as tmpfs does since Linux 6.14: an entry
+ * created during a listing is never returned by it, so a program that adds
+ * files while it reads the directory still finishes. A position counts
+ * down from the top cookie: pos = FIRST + (DIR_POS_TOP - cookie). */
+#define DIR_POS_TOP (1ull << 62)
+
+uint64_t dir_pos_after(uint64_t pos)
+{
+	return pos + 1;
+}
+
 uint64_t dir_next(rd_tree *t, struct rd_node *dir, uint64_t *pos)
 {
 	struct rd_dirx *x = dirx(t, dir);
+	uint64_t cookie, d;
 
 	if (*pos < RD_COOKIE_FIRST)
 		*pos = RD_COOKIE_FIRST;
-	return radix_next(t, &x->cookies, pos);
+	if (*pos - RD_COOKIE_FIRST >= DIR_POS_TOP)
+		return 0;
+	cookie = DIR_POS_TOP - (*pos - RD_COOKIE_FIRST);
+	d = radix_prev(t, &x->cookies, &cookie);
+	if (d)
+		*pos = RD_COOKIE_FIRST + (DIR_POS_TOP - cookie);
+	return d;
 }

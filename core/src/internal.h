@@ -205,6 +205,8 @@ int radix_set(rd_tree *t, struct rd_radix *r, uint64_t idx, uint64_t val);
 void radix_clear(rd_tree *t, struct rd_radix *r, uint64_t idx);
 /* First non-zero slot at index >= *idx: returns its value and stores its index. */
 uint64_t radix_next(rd_tree *t, const struct rd_radix *r, uint64_t *idx);
+/* Last non-zero slot at index <= *idx: returns its value and stores its index. */
+uint64_t radix_prev(rd_tree *t, const struct rd_radix *r, uint64_t *idx);
 /* Free every interior node, calling fn (may be NULL) on every value. */
 void radix_destroy(rd_tree *t, struct rd_radix *r, void (*fn)(rd_tree *, uint64_t));
 /* GC: mark interior nodes and call fn on every value. */
@@ -229,8 +231,11 @@ int dir_init(rd_tree *t, uint64_t node, uint64_t parent);
 uint64_t dir_lookup(rd_tree *t, struct rd_node *dir, const char *name, size_t len);
 int dir_add(rd_tree *t, struct rd_node *dir, const char *name, size_t len, uint64_t node, uint64_t *dent);
 void dir_remove(rd_tree *t, struct rd_node *dir, uint64_t dent);
-/* Next entry at cookie >= *pos: returns the dirent (0 at the end). */
+/* Readdir: the entry at directory position *pos (>= RD_COOKIE_FIRST), or
+ * the next one after it; *pos becomes that entry's position. 0 at the end.
+ * dir_pos_after() is the position that follows an entry. */
 uint64_t dir_next(rd_tree *t, struct rd_node *dir, uint64_t *pos);
+uint64_t dir_pos_after(uint64_t pos);
 void dir_update_size(struct rd_node *dir, struct rd_dirx *x);
 void dir_rebuild_hash(rd_tree *t, struct rd_dirx *x);
 static inline struct rd_dirx *dirx(rd_tree *t, const struct rd_node *n)
@@ -254,7 +259,8 @@ uint64_t data_blocks(const struct rd_node *n);
 /* ---- path.c ---- */
 enum {
 	WALK_FOLLOW = 1,     /* follow a symlink in the final component */
-	WALK_PARENT = 2,     /* stop at the parent; final may be missing */
+	WALK_PARENT = 2,     /* stop at the parent; final may be missing; a
+			      * trailing slash is reported, not acted on */
 	WALK_EMPTY_OK = 4,   /* "" names the base (AT_EMPTY_PATH) */
 };
 struct walk {

@@ -105,9 +105,13 @@ static int ns_unlink_locked(rd_tree *t, rd_fh base, const char *path, int flags)
 
 	if (flags & ~AT_REMOVEDIR)
 		return -EINVAL;
-	rc = path_walk(t, base, path, 0, &w);
+	rc = path_walk(t, base, path, WALK_PARENT, &w);
 	if (rc < 0)
 		return rc;
+	if (w.namelen && !w.dotdot && !w.node)
+		return -ENOENT;
+	if (w.trailing_slash && w.node && !S_ISDIR(ns_node(t, w.node)->mode))
+		return -ENOTDIR;
 	if (w.namelen == 0) /* the root */
 		return rmdir ? -EBUSY : -EISDIR;
 	if (w.dotdot) {
@@ -455,14 +459,14 @@ static ssize_t ns_readlink_locked(rd_tree *t, rd_fh base, const char *path, char
 {
 	struct rd_node *n;
 	struct walk w;
-	int rc = path_walk(t, base, path, WALK_EMPTY_OK, &w);
+	int rc = path_walk(t, base, path, base == RD_ROOT ? 0 : WALK_EMPTY_OK, &w);
 	size_t len;
 
 	if (rc < 0)
 		return rc;
 	n = ns_node(t, w.node);
 	if (!S_ISLNK(n->mode))
-		return -EINVAL;
+		return path[0] ? -EINVAL : -ENOENT;
 	len = n->size < size ? n->size : size;
 	memcpy(buf, OFF2P(t, n->ext), len);
 	node_atime_read(n);

@@ -152,6 +152,8 @@ static int ofile_open_locked(rd_tree *t, rd_fh base, const char *path, int flags
 	rc = path_walk(t, base, path, wflags, &w);
 	if (rc < 0)
 		return rc;
+	if ((flags & O_CREAT) && w.trailing_slash)
+		return -EISDIR;
 	if (flags & O_CREAT) {
 		if (!w.node) {
 			rc = ofile_create(t, &w, mode);
@@ -524,6 +526,8 @@ static ssize_t ofile_getdents_locked(rd_tree *t, rd_fh fh, void *buf, size_t len
 		return -ENOTDIR;
 	if (dir->nlink == 0)
 		return -ENOENT;
+	if (len == 0)
+		return -EINVAL;
 	while (of->pos < RD_COOKIE_FIRST) {
 		const struct rd_node *pn = of->pos == 0 ? dir : OFF2P(t, dirx(t, dir)->parent);
 
@@ -543,11 +547,11 @@ static ssize_t ofile_getdents_locked(rd_tree *t, rd_fh fh, void *buf, size_t len
 			break;
 		e = OFF2P(t, d);
 		rec = ofile_emit((char *)buf + used, len - used, ((struct rd_node *)OFF2P(t, e->node))->ino,
-				 pos + 1, e->type, e->name, e->namelen);
+				 dir_pos_after(pos), e->type, e->name, e->namelen);
 		if (!rec)
 			break;
 		used += rec;
-		of->pos = pos + 1;
+		of->pos = dir_pos_after(pos);
 	}
 out:
 	if (used == 0 && len > 0) {

@@ -166,7 +166,8 @@ int path_walk(rd_tree *t, rd_fh base, const char *path, int flags, struct walk *
 		d = dir_lookup(t, curn, s, len);
 		node = d ? ((struct rd_dirent *)OFF2P(t, d))->node : 0;
 		nn = node ? OFF2P(t, node) : NULL;
-		if (nn && S_ISLNK(nn->mode) && (!last || slash || (flags & WALK_FOLLOW))) {
+		if (nn && S_ISLNK(nn->mode) &&
+		    (!last || (flags & WALK_FOLLOW) || (slash && !(flags & WALK_PARENT)))) {
 			const char *target;
 			int tlen = path_symlink_target(t, nn, &target);
 
@@ -193,7 +194,7 @@ int path_walk(rd_tree *t, rd_fh base, const char *path, int flags, struct walk *
 		if (last) {
 			if (!node && !(flags & WALK_PARENT))
 				return -ENOENT;
-			if (nn && slash && !S_ISDIR(nn->mode))
+			if (nn && slash && !S_ISDIR(nn->mode) && !(flags & WALK_PARENT))
 				return -ENOTDIR;
 			path_final(w, cur, node, d, s, len, 0);
 			w->trailing_slash = slash;

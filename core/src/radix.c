@@ -214,6 +214,49 @@ uint64_t radix_next(rd_tree *t, const struct rd_radix *r, uint64_t *idx)
 	return radix_next_in(t, radix_root(r), radix_height(r) - 1, 0, idx);
 }
 
+static uint64_t radix_prev_in(rd_tree *t, uint64_t node, uint32_t level, uint64_t base, uint64_t *idx)
+{
+	const uint64_t *s = radix_slots(t, node);
+	uint64_t span = 1ull << (RD_RADIX_SHIFT * level);
+	uint64_t i = (*idx - base) / span;
+
+	if (i >= RD_RADIX_FAN)
+		i = RD_RADIX_FAN - 1;
+	for (;; i--) {
+		uint64_t start = base + i * span;
+
+		if (s[i]) {
+			if (level == 0) {
+				*idx = start;
+				return s[i];
+			}
+			{
+				uint64_t last = start + span - 1;
+				uint64_t from = *idx < last ? *idx : last;
+				uint64_t v = radix_prev_in(t, s[i], level - 1, start, &from);
+
+				if (v) {
+					*idx = from;
+					return v;
+				}
+			}
+		}
+		if (i == 0)
+			return 0;
+	}
+}
+
+uint64_t radix_prev(rd_tree *t, const struct rd_radix *r, uint64_t *idx)
+{
+	uint32_t h = radix_height(r);
+
+	if (!r->root)
+		return 0;
+	if (h < 10 && *idx >= radix_span(h))
+		*idx = radix_span(h) - 1;
+	return radix_prev_in(t, radix_root(r), h - 1, 0, idx);
+}
+
 static void radix_destroy_node(rd_tree *t, uint64_t node, uint32_t level, void (*fn)(rd_tree *, uint64_t))
 {
 	uint64_t *s = radix_slots(t, node);
