@@ -121,7 +121,9 @@ static void cr_rm_tree(rd_tree *t, const char *dir)
 		assert_int_equal(rd_close(t, fh), 0);
 		again = count > 0;
 		for (int i = 0; i < count; i++) {
-			snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+			int len = snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+
+			assert_true(len > 0 && (size_t)len < sizeof path);
 			if (types[i] == DT_DIR)
 				cr_rm_tree(t, path);
 			else

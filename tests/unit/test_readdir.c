@@ -459,7 +459,7 @@ static void test_newest_first(void **state)
 
 		assert_int_equal(got, d->d_reclen);
 		assert_true(n < 8);
-		snprintf(names[n++], sizeof names[0], "%s", d->d_name);
+		assert_true(snprintf(names[n++], sizeof names[0], "%s", d->d_name) < (int)sizeof names[0]);
 		/* create while listing, once past "." and ".." (before that the
 		 * listing has not started on the entries, here as on tmpfs) */
 		if (n > 2 && created < 3) {
