@@ -1,0 +1,107 @@
+/*
+ * The descriptor table: which descriptor numbers stand for open tree files.
+ * A tree descriptor is a dup of one O_PATH placeholder, so the kernel never
+ * hands the number to another file while it is open, dup2 onto 0-2 works,
+ * and code that bypasses the library gets EBADF rather than a silent
+ * success. The table maps the number to the core's open-file handle; it is
+ * an array indexed by descriptor (reads are one atomic load, no lock), sized
+ * by RLIMIT_NOFILE and mapped lazily so unused entries cost nothing.
+ */
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "rp.h"
+
+static uint64_t *fd_tab;   /* fd -> rd_fh */
+static size_t fd_cap;
+static int fd_high = -1;   /* highest descriptor ever recorded */
+
+static int fd_table(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	void fd_table_init(void);
+
+	pthread_once(&once, fd_table_init);
+	return fd_tab != NULL;
+}
+
+void fd_table_init(void)
+{
+	struct rlimit rl;
+	size_t cap = 1u << 16;
+	long p;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max > cap)
+		cap = rl.rlim_max;
+	if (cap > (1u << 20))
+		cap = 1u << 20;
+	p = syscall(SYS_mmap, NULL, cap * sizeof *fd_tab, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == -1)
+		return;
+	fd_tab = (uint64_t *)p;
+	fd_cap = cap;
+}
+
+rd_fh rp_fd_get(int fd)
+{
+	if (fd < 0 || (size_t)fd >= fd_cap || !fd_tab)
+		return 0;
+	return __atomic_load_n(&fd_tab[fd], __ATOMIC_ACQUIRE);
+}
+
+void rp_fd_set(int fd, rd_fh fh)
+{
+	if (fd < 0 || !fd_table() || (size_t)fd >= fd_cap)
+		return;
+	__atomic_store_n(&fd_tab[fd], fh, __ATOMIC_RELEASE);
+	if (fd > __atomic_load_n(&fd_high, __ATOMIC_RELAXED))
+		__atomic_store_n(&fd_high, fd, __ATOMIC_RELAXED);
+	rp_debug(RP_DBG_FD, "fd %d -> %#llx", fd, (unsigned long long)fh);
+}
+
+rd_fh rp_fd_forget(int fd)
+{
+	if (fd < 0 || (size_t)fd >= fd_cap || !fd_tab)
+		return 0;
+	return __atomic_exchange_n(&fd_tab[fd], 0, __ATOMIC_ACQ_REL);
+}
+
+int rp_fd_install(rd_fh fh, int cloexec)
+{
+	int fd;
+
+	if (!fd_table()) {
+		rd_close(rp.tree, fh);
+		return -EMFILE;
+	}
+	fd = REAL(fcntl)(rp.placeholder, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+	if (fd < 0) {
+		int err = errno;
+
+		rd_close(rp.tree, fh);
+		return -err;
+	}
+	if ((size_t)fd >= fd_cap) {
+		REAL(close)(fd);
+		rd_close(rp.tree, fh);
+		return -EMFILE;
+	}
+	rp_fd_set(fd, fh);
+	return fd;
+}
+
+void rp_fd_after_fork(void)
+{
+	int fd, high = fd_high;
+
+	if (!rp.tree || !fd_tab)
+		return;
+	for (fd = 0; fd <= high; fd++)
+		if (fd_tab[fd])
+			rd_fh_ref(rp.tree, fd_tab[fd]);
+	if (rp.cwd)
+		rd_fh_ref(rp.tree, rp.cwd);
+}

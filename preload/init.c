@@ -1,0 +1,230 @@
+/*
+ * Start-up: read the RAMDIR_* environment, then create the tree or join
+ * the one the parent process passed down. Invalid configuration stops the
+ * program at once with one line naming the variable (exit status 125, as
+ * the launcher's own errors), because running with a half-understood
+ * setting could write to the real disk.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "rp.h"
+
+struct rp_state rp = {.placeholder = -1};
+
+/* Environment variable a tree's creator sets for its descendants:
+ * "<fd>:<quota>:<max_nodes>:<prefix>". A child with the same settings
+ * joins that tree; different settings get a tree of their own. */
+#define RP_ARENA_ENV "RAMDIR_ARENA"
+
+void rp_debug(unsigned cat, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	if (!(rp.debug & cat))
+		return;
+	n = snprintf(line, sizeof line, "ramdir[%d]: ", (int)getpid());
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof line - 2)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	syscall(SYS_write, 2, line, (size_t)n);
+}
+
+static __attribute__((noreturn, format(printf, 1, 2))) void init_die(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n = snprintf(line, sizeof line, "ramdir: ");
+
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof line - 2)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	syscall(SYS_write, 2, line, (size_t)n);
+	_exit(125);
+}
+
+/* "/ram/", "//ram" -> "/ram"; refuse what cannot be a mount point. */
+static void init_prefix(const char *val)
+{
+	size_t n = 0;
+	const char *p = val;
+
+	if (val[0] != '/')
+		init_die("RAMDIR_PREFIX='%s' is not an absolute path (use e.g. /ram)", val);
+	while (*p) {
+		const char *s;
+		size_t len;
+
+		while (*p == '/')
+			p++;
+		s = p;
+		while (*p && *p != '/')
+			p++;
+		len = (size_t)(p - s);
+		if (len == 0)
+			break;
+		if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+			init_die("RAMDIR_PREFIX='%s' must not contain '.' or '..'", val);
+		if (n + 1 + len >= sizeof rp.prefix)
+			init_die("RAMDIR_PREFIX is longer than %zu bytes", sizeof rp.prefix - 1);
+		rp.prefix[n++] = '/';
+		memcpy(rp.prefix + n, s, len);
+		n += len;
+	}
+	rp.prefix[n] = 0;
+	rp.plen = n;
+	if (n == 0)
+		init_die("RAMDIR_PREFIX='%s' is the root; choose a directory such as /ram", val);
+	if (!strncmp(rp.prefix, "/proc", 5) && (rp.prefix[5] == 0 || rp.prefix[5] == '/'))
+		init_die("RAMDIR_PREFIX='%s' is under /proc; choose a directory such as /ram", val);
+	if (!strncmp(rp.prefix, "/dev", 4) && (rp.prefix[4] == 0 || rp.prefix[4] == '/'))
+		init_die("RAMDIR_PREFIX='%s' is under /dev; choose a directory such as /ram", val);
+	if (!strncmp(rp.prefix, "/sys", 4) && (rp.prefix[4] == 0 || rp.prefix[4] == '/'))
+		init_die("RAMDIR_PREFIX='%s' is under /sys; choose a directory such as /ram", val);
+	memcpy(rp.parent, rp.prefix, n + 1);
+	*strrchr(rp.parent, '/') = 0;
+	if (rp.parent[0] == 0)
+		strcpy(rp.parent, "/");
+}
+
+static void init_config(struct rd_config *cfg)
+{
+	const char *v;
+
+	rd_config_default(cfg);
+	cfg->shared = 1;
+	v = getenv("RAMDIR_QUOTA");
+	if (v && *v && rd_parse_size(v, &cfg->quota) < 0)
+		init_die("RAMDIR_QUOTA='%s' is not a size (use bytes or K/M/G/T, e.g. 256M)", v);
+	v = getenv("RAMDIR_MAX_NODES");
+	if (v && *v) {
+		char *end;
+		unsigned long long n = strtoull(v, &end, 10);
+
+		if (*end || v[0] == '-' || n == 0)
+			init_die("RAMDIR_MAX_NODES='%s' is not a positive whole number", v);
+		cfg->max_nodes = n;
+	}
+	v = getenv("RAMDIR_MEMORY_GUARD");
+	if (v && *v) {
+		if (!strcmp(v, "none"))
+			cfg->guard = RD_GUARD_NONE;
+		else if (!strcmp(v, "init"))
+			cfg->guard = RD_GUARD_INIT;
+		else if (!strcmp(v, "per-write"))
+			cfg->guard = RD_GUARD_PER_WRITE;
+		else
+			init_die("RAMDIR_MEMORY_GUARD='%s' is not one of none, init, per-write", v);
+	}
+	v = getenv("RAMDIR_DEBUG");
+	if (v && *v) {
+		rp.debug = strstr(v, "all") ? ~0u : 0;
+		rp.debug |= strstr(v, "calls") ? RP_DBG_CALLS : 0;
+		rp.debug |= strstr(v, "path") ? RP_DBG_PATH : 0;
+		rp.debug |= strstr(v, "fd") ? RP_DBG_FD : 0;
+		rp.debug |= strstr(v, "init") ? RP_DBG_INIT : 0;
+	}
+}
+
+/* Join the parent's tree if it was made with the same settings. */
+static int init_join(const struct rd_config *cfg)
+{
+	const char *v = getenv(RP_ARENA_ENV);
+	unsigned long long q, nodes;
+	char pfx[RP_PATH_MAX];
+	int fd;
+
+	if (!v || sscanf(v, "%d:%llu:%llu:%4095s", &fd, &q, &nodes, pfx) != 4)
+		return 0;
+	if (q != cfg->quota || nodes != cfg->max_nodes || strcmp(pfx, rp.prefix))
+		return 0;
+	if (rd_tree_attach(fd, &rp.tree) < 0) {
+		rp_debug(RP_DBG_INIT, "inherited arena fd %d unusable; starting a new tree", fd);
+		return 0;
+	}
+	rp_debug(RP_DBG_INIT, "joined tree on fd %d", fd);
+	return 1;
+}
+
+static void init_create(const struct rd_config *cfg)
+{
+	char val[RP_PATH_MAX + 64];
+	int rc = rd_tree_create(cfg, &rp.tree), fd;
+
+	if (rc == -ENOMEM && cfg->guard != RD_GUARD_NONE)
+		init_die("%s", rd_guard_message());
+	if (rc < 0)
+		init_die("cannot create the memory tree: %s", strerror(-rc));
+	/* Children find the arena on an inheritable descriptor kept high,
+	 * out of the way of programs that expect low numbers free. */
+	fd = REAL(fcntl)(rd_tree_fd(rp.tree), F_DUPFD, 900);
+	if (fd < 0)
+		init_die("cannot keep the arena descriptor: %s", strerror(errno));
+	snprintf(val, sizeof val, "%d:%llu:%llu:%s", fd, (unsigned long long)cfg->quota,
+		 (unsigned long long)cfg->max_nodes, rp.prefix);
+	setenv(RP_ARENA_ENV, val, 1);
+	rp_debug(RP_DBG_INIT, "new tree, quota %llu, arena fd %d", (unsigned long long)cfg->quota, fd);
+}
+
+/* The descriptor every tree descriptor is a dup of: O_PATH, so read and
+ * write through it from code that bypasses the library fail with EBADF
+ * instead of landing somewhere. */
+static void init_placeholder(void)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/self/fd/%d", rd_tree_fd(rp.tree));
+	fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		fd = (int)syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		init_die("cannot open a placeholder descriptor: %s", strerror(errno));
+	rp.placeholder = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 800);
+	syscall(SYS_close, fd);
+	if (rp.placeholder < 0)
+		init_die("cannot keep the placeholder descriptor: %s", strerror(errno));
+}
+
+static void init_tree_cred(void)
+{
+	gid_t groups[32];
+	int n = getgroups(32, groups);
+
+	rd_tree_set_cred(rp.tree, geteuid(), getegid(), groups, n < 0 ? 0 : n);
+	{
+		mode_t m = umask(022);
+
+		umask(m);
+		rd_tree_set_umask(rp.tree, m);
+	}
+}
+
+__attribute__((constructor(101))) static void rp_init(void)
+{
+	struct rd_config cfg;
+	const char *v = getenv("RAMDIR_PREFIX");
+
+	rp_resolve();
+	if (!v || !*v)
+		return; /* inert: everything passes through */
+	init_prefix(v);
+	init_config(&cfg);
+	if (!init_join(&cfg))
+		init_create(&cfg);
+	init_tree_cred();
+	init_placeholder();
+	rp_cwd_refresh();
+	pthread_atfork(NULL, NULL, rp_fd_after_fork);
+}

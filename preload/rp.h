@@ -1,0 +1,137 @@
+/*
+ * Private interface of the preload library (libramdir.so): the table of
+ * real libc functions, the process state, the descriptor table, path
+ * classification and the one place where a core result becomes -1/errno.
+ *
+ * Every exported wrapper has the same shape: "is this ours? if not, call
+ * the real function untouched; if so, translate, call the core, convert".
+ * Internal code never calls a wrapped libc function by name: it calls
+ * REAL(name) or the core.
+ */
+#ifndef RP_H
+#define RP_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <ramdir/core.h>
+
+#define RP_EXPORT __attribute__((visibility("default")))
+#define RP_PATH_MAX 4096
+
+/* ---- real functions (real.c) ---- */
+struct rp_real_tab {
+#define X(ret, name, params) ret(*name) params;
+#include "real_io.def"
+#include "real_stat.def"
+#include "real_dir.def"
+#include "real_ns.def"
+#include "real_stdio.def"
+#undef X
+};
+extern struct rp_real_tab rp_real;
+void rp_resolve(void);
+/* The real function: resolved once, at the first use or in the constructor. */
+#define REAL(name) (__builtin_expect(rp_real.name != NULL, 1) ? rp_real.name : (rp_resolve(), rp_real.name))
+
+/* ---- process state (init.c) ---- */
+struct rp_state {
+	rd_tree *tree;          /* NULL: the library is inert (no prefix) */
+	char prefix[RP_PATH_MAX]; /* normalised mount point, e.g. "/ram" */
+	size_t plen;
+	char parent[RP_PATH_MAX]; /* its parent directory, e.g. "/" */
+	rd_fh cwd;              /* working directory inside the tree, 0 if outside */
+	int placeholder;        /* O_PATH descriptor every tree descriptor dups */
+	unsigned debug;         /* RAMDIR_DEBUG categories */
+};
+extern struct rp_state rp;
+
+enum { RP_DBG_CALLS = 1, RP_DBG_PATH = 2, RP_DBG_FD = 4, RP_DBG_INIT = 8 };
+void rp_debug(unsigned cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- the single core-result to -1/errno conversion ---- */
+static inline long rp_ret(long rc)
+{
+	if (rc < 0) {
+		errno = (int)-rc;
+		return -1;
+	}
+	return rc;
+}
+
+/* ---- descriptor table (fd.c) ---- */
+/* The open tree file behind a descriptor, 0 if it is not a tree file. */
+rd_fh rp_fd_get(int fd);
+/* A new descriptor (lowest free, like open) standing for fh, which it then
+ * owns. Returns the descriptor or -errno (fh is closed on failure). */
+int rp_fd_install(rd_fh fh, int cloexec);
+/* Forget fd's tree file (returns it, 0 if none); the caller closes it. */
+rd_fh rp_fd_forget(int fd);
+/* Record that descriptor fd (already made by dup) also stands for fh. */
+void rp_fd_set(int fd, rd_fh fh);
+/* After fork in the child: every inherited tree descriptor is one more
+ * reference to its open file. */
+void rp_fd_after_fork(void);
+
+/* ---- paths (path.c) ---- */
+/* Re-read the real working directory (start-up, and after a real chdir). */
+void rp_cwd_refresh(void);
+struct rp_at {
+	rd_fh base;             /* core base directory */
+	const char *path;       /* tree path (relative to base, or absolute) */
+	int hops;               /* symlinks followed across escapes */
+	char buf[RP_PATH_MAX];
+};
+/* Classify (dirfd, path). 1: ours, `at` filled; 0: not ours, call the real
+ * function with the original arguments; <0: -errno. errno is untouched. */
+int rp_path(int dirfd, const char *path, struct rp_at *at);
+/* After the core returned -RD_EESCAPE for `at`: 1 if the continuation is in
+ * the tree again (`at` updated), 0 if it is a real path (in at->path, to
+ * be used with AT_FDCWD), <0 -errno (ELOOP). */
+int rp_escape(struct rp_at *at);
+
+/*
+ * RP_PATHCALL: the body of a path wrapper. CORE is the core call using
+ * at.base and at.path; REALCALL is the libc call using rp_dirfd and
+ * rp_pathname (the original arguments, or AT_FDCWD and the real path an
+ * escape led to). TYPE is the wrapper's return type.
+ */
+#define RP_PATHCALL(TYPE, DIRFD, PATH, CORE, REALCALL)                          \
+	do {                                                                    \
+		struct rp_at at;                                                \
+		int rp_dirfd = (DIRFD);                                         \
+		const char *rp_pathname = (PATH);                               \
+		int rp_k = rp_path(rp_dirfd, rp_pathname, &at);                 \
+		while (rp_k > 0) {                                              \
+			long rp_rc = (long)(CORE);                              \
+			if (rp_rc != -RD_EESCAPE)                               \
+				return (TYPE)rp_ret(rp_rc);                     \
+			rp_k = rp_escape(&at);                                  \
+			rp_dirfd = AT_FDCWD;                                    \
+			rp_pathname = at.path;                                  \
+		}                                                               \
+		if (rp_k < 0)                                                   \
+			return (TYPE)rp_ret(rp_k);                              \
+		(void)rp_dirfd;                                                 \
+		return REALCALL;                                                \
+	} while (0)
+
+/* RP_FDCALL: the body of a descriptor wrapper. CORE uses `fh`. */
+#define RP_FDCALL(TYPE, FD, CORE, REALCALL)                                     \
+	do {                                                                    \
+		rd_fh fh = rp_fd_get(FD);                                       \
+		if (!fh)                                                        \
+			return REALCALL;                                        \
+		return (TYPE)rp_ret((long)(CORE));                              \
+	} while (0)
+
+#endif
