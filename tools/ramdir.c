@@ -180,7 +180,8 @@ static void check_export(const char *dest)
 			return; /* empty directory: fine */
 		die("--export '%s' is a directory that is not empty", dest);
 	}
-	snprintf(dir, sizeof dir, "%s", dest);
+	if (snprintf(dir, sizeof dir, "%s", dest) >= (int)sizeof dir)
+		die("--export '%s': path too long", dest);
 	slash = strrchr(dir, '/');
 	if (!slash)
 		strcpy(dir, ".");
@@ -202,7 +203,8 @@ static void do_imports(rd_tree *t, const struct opts *o)
 		char *colon;
 		int rc;
 
-		snprintf(src, sizeof src, "%s", o->imports[i]);
+		if (snprintf(src, sizeof src, "%s", o->imports[i]) >= (int)sizeof src)
+			die("--import '%s': path too long", o->imports[i]);
 		colon = strrchr(src, ':');
 		if (colon && colon[1] == '/') {
 			*colon = 0;
@@ -228,11 +230,12 @@ static void lib_path(char *out, size_t len)
 	self[n] = 0;
 	slash = strrchr(self, '/');
 	*slash = 0;
-	snprintf(out, len, "%s/../lib/libramdir.so", self);
+	if (snprintf(out, len, "%s/../lib/libramdir.so", self) >= (int)len)
+		die("path of my own binary is too long");
 	if (access(out, R_OK) != 0)
 		die("cannot find libramdir.so at '%s'", out);
-	if (realpath(out, self))
-		snprintf(out, len, "%s", self);
+	if (realpath(out, self) && strlen(self) < len)
+		memcpy(out, self, strlen(self) + 1);
 }
 
 static void set_env(rd_tree *t, const struct opts *o)
@@ -244,10 +247,9 @@ static void set_env(rd_tree *t, const struct opts *o)
 	if (fd < 0)
 		die("cannot keep the arena descriptor: %s", strerror(errno));
 	lib_path(lib, sizeof lib);
-	if (old && *old)
-		snprintf(val, sizeof val, "%s:%s", lib, old);
-	else
-		snprintf(val, sizeof val, "%s", lib);
+	if (snprintf(val, sizeof val, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "") >=
+	    (int)sizeof val)
+		die("LD_PRELOAD is too long");
 	setenv("LD_PRELOAD", val, 1);
 	setenv("RAMDIR_PREFIX", o->prefix, 1);
 	snprintf(num, sizeof num, "%llu", (unsigned long long)o->cfg.quota);
@@ -258,8 +260,9 @@ static void set_env(rd_tree *t, const struct opts *o)
 	} else {
 		unsetenv("RAMDIR_MAX_NODES");
 	}
-	snprintf(val, sizeof val, "%d:%llu:%llu:%s", fd, (unsigned long long)o->cfg.quota,
-		 (unsigned long long)o->cfg.max_nodes, o->prefix);
+	if (snprintf(val, sizeof val, "%d:%llu:%llu:%s", fd, (unsigned long long)o->cfg.quota,
+		     (unsigned long long)o->cfg.max_nodes, o->prefix) >= (int)sizeof val)
+		die("--prefix is too long");
 	setenv("RAMDIR_ARENA", val, 1);
 }
 
