@@ -12,6 +12,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 
 const uint16_t rd_class_size[RD_NCLASS] = {
 	16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 672, 1008, 1344, 2016,
@@ -238,6 +239,22 @@ void obj_free(rd_tree *t, uint64_t off)
 	} else if (was_full) {
 		slab_push(t, sl);
 	}
+}
+
+int obj_is_live_dir(rd_tree *t, uint64_t off)
+{
+	struct rd_super *s = SUPER(t);
+	uint64_t page = off & ~(uint64_t)(RD_PAGE - 1), slot;
+	struct rd_slab *sl;
+
+	if (off < s->pages_start || page_idx(t, off) >= s->bump || page_types(t)[page_idx(t, page)] != PG_SLAB)
+		return 0;
+	sl = OFF2P(t, page);
+	if (rd_class_size[sl->cls] != obj_class_size(sizeof(struct rd_node)) || off < page + RD_SLAB_HDR ||
+	    (off - page - RD_SLAB_HDR) % rd_class_size[sl->cls])
+		return 0;
+	slot = (off - page - RD_SLAB_HDR) / rd_class_size[sl->cls];
+	return ((sl->live[slot / 64] >> (slot & 63)) & 1) && S_ISDIR(((struct rd_node *)OFF2P(t, off))->mode);
 }
 
 size_t obj_size(rd_tree *t, uint64_t off)

@@ -87,7 +87,7 @@ static int arena_make_root(rd_tree *t)
 {
 	struct rd_super *s = SUPER(t);
 	uint64_t root;
-	int rc = node_new(t, S_IFDIR | 0777, &root);
+	int rc = node_new(t, S_IFDIR | 01777, &root); /* as a default tmpfs mount */
 
 	if (rc < 0)
 		return rc;
@@ -97,6 +97,19 @@ static int arena_make_root(rd_tree *t)
 	((struct rd_node *)OFF2P(t, root))->nlink = 2;
 	s->root = root;
 	return 0;
+}
+
+/* Keep the arena's descriptor out of the low numbers programs expect to be
+ * free (a program's first open should get the same number it would without
+ * ramdir): move it to 1000 or above when the limit allows. */
+static int arena_fd_high(int fd)
+{
+	long hi = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 1000);
+
+	if (hi < 0)
+		return fd;
+	syscall(SYS_close, fd);
+	return (int)hi;
 }
 
 static rd_tree *arena_handle(void)
@@ -145,7 +158,7 @@ int rd_tree_create(const struct rd_config *cfg, rd_tree **out)
 			free(t);
 			return rc;
 		}
-		t->fd = (int)fd;
+		t->fd = arena_fd_high((int)fd);
 	}
 	t->size = tmp.arena_size;
 	t->base = arena_map(t->size, t->fd);
@@ -192,7 +205,9 @@ int rd_tree_attach(int fd, rd_tree **out)
 	t = arena_handle();
 	if (!t)
 		return -ENOMEM;
-	t->fd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+	t->fd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 1000);
+	if (t->fd < 0)
+		t->fd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
 	if (t->fd < 0) {
 		rc = -errno;
 		free(t);

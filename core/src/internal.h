@@ -195,6 +195,7 @@ int obj_alloc(rd_tree *t, size_t size, uint64_t *off); /* zeroed */
 void obj_free(rd_tree *t, uint64_t off);
 size_t obj_class_size(size_t size);          /* 0 if too large for a slab */
 size_t obj_size(rd_tree *t, uint64_t off);   /* capacity of an allocated object */
+int obj_is_live_dir(rd_tree *t, uint64_t off); /* a node object, allocated, S_IFDIR */
 int quota_refuse(rd_tree *t);                /* counts a refusal, returns -ENOSPC */
 void alloc_rebuild(rd_tree *t);              /* after a GC mark (check.c) */
 extern const uint16_t rd_class_size[RD_NCLASS];

@@ -153,7 +153,9 @@ int path_walk(rd_tree *t, rd_fh base, const char *path, int flags, struct walk *
 		if (len == 2 && s[0] == '.' && s[1] == '.') {
 			if (cur == root)
 				return path_escape(rest, RD_ESC_ABOVE_ROOT, w->hops);
-			if (curn->nlink == 0)
+			/* A removed directory still leads to the parent it had,
+			 * as on Linux, while that parent is a directory. */
+			if (curn->nlink == 0 && !obj_is_live_dir(t, dirx(t, curn)->parent))
 				return -ENOENT;
 			cur = dirx(t, curn)->parent;
 			if (last) {

@@ -64,7 +64,9 @@ int rd_tree_create(const struct rd_config *cfg, rd_tree **out);
  * The descriptor is duplicated; the caller keeps its own. */
 int rd_tree_attach(int fd, rd_tree **out);
 
-/* The memfd of a shared tree, -1 for a private one. Owned by the handle. */
+/* The memfd of a shared tree, -1 for a private one. Owned by the handle,
+ * close-on-exec, and kept at 1000 or above when RLIMIT_NOFILE allows, out
+ * of the low numbers programs expect to be free. */
 int rd_tree_fd(const rd_tree *t);
 
 /* Unmap and free the handle. The arena itself disappears when the last
@@ -188,7 +190,7 @@ struct rd_stats {
 int rd_tree_stats(rd_tree *t, struct rd_stats *st);
 
 /* statvfs view: f_bsize 4096, blocks from the quota, files from the node
- * limit (a large number when unlimited), f_namemax 255. */
+ * limit (0 when unlimited, as tmpfs without nr_inodes), f_namemax 255. */
 struct statvfs;
 int rd_statvfs(rd_tree *t, struct statvfs *sv);
 
