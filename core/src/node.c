@@ -64,11 +64,13 @@ void node_maybe_free(rd_tree *t, uint64_t off)
 		node_free(t, off);
 }
 
+/* The coarse clock, as tmpfs stamps times (current_time() is tick-based):
+ * the same granularity programs see on tmpfs, at a third of the cost. */
 void node_now(struct rd_ts *ts)
 {
 	struct timespec now;
 
-	clock_gettime(CLOCK_REALTIME, &now);
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
 	ts->sec = now.tv_sec;
 	ts->nsec = (uint32_t)now.tv_nsec;
 }
