@@ -18,6 +18,7 @@ static void real_resolve_all(void)
 #include "real_dir.def"
 #include "real_ns.def"
 #include "real_stdio.def"
+#include "real_xattr.def"
 #undef X
 }
 

@@ -36,6 +36,7 @@ struct rp_real_tab {
 #include "real_dir.def"
 #include "real_ns.def"
 #include "real_stdio.def"
+#include "real_xattr.def"
 #undef X
 };
 extern struct rp_real_tab rp_real;

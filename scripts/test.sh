@@ -28,6 +28,14 @@ if [ "$quick" -eq 0 ]; then
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 		run_suite "tests under TSan" build-tsan -DCMAKE_BUILD_TYPE=Debug -DRAMDIR_TSAN=ON
 fi
+if [ "$quick" -eq 0 ]; then
+	echo "=== libFuzzer: core against the reference model (60 s) ==="
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAMDIR_FUZZ=ON \
+		-DRAMDIR_ASAN=ON >/dev/null
+	cmake --build build-fuzz -j"$jobs" --target fuzz_ops
+	mkdir -p build-fuzz/corpus
+	build-fuzz/bin/fuzz_ops -max_total_time=60 -print_final_stats=1 build-fuzz/corpus 2>&1 | tail -n 4
+fi
 echo "=== core benchmark (quick) ==="
 build/bin/bench_core --quick
 echo "all test suites passed"

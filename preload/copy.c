@@ -1,0 +1,254 @@
+/*
+ * In-kernel copies: copy_file_range and sendfile, when either side is a
+ * tree descriptor. The data goes through a buffer, read with the core (or
+ * the real read) and written with the core (or the real write); the checks
+ * and their order are those of Linux 6.x, which the tree mimics as one
+ * tmpfs: copy_file_range between the tree and a real file is a copy across
+ * filesystems, EXDEV; sendfile may cross filesystems and write to anything.
+ */
+#include <stdlib.h>
+#include <sys/sendfile.h>
+#include <sys/syscall.h>
+
+#include "rp.h"
+
+#define COPY_CHUNK (256u << 10)
+#define COPY_MAX_RW 0x7ffff000L /* Linux MAX_RW_COUNT */
+
+/* One side of a copy. */
+struct copy_end {
+	int fd;
+	rd_fh fh;        /* 0: a real descriptor */
+	int flags;       /* status flags as F_GETFL */
+	struct stat st;
+};
+
+/* Look at a descriptor as fdget() and the checks after it do: EBADF when
+ * closed or O_PATH. */
+static int copy_probe(int fd, struct copy_end *e)
+{
+	e->fd = fd;
+	e->fh = rp_fd_get(fd);
+	if (e->fh) {
+		e->flags = rd_fh_getfl(rp.tree, e->fh);
+		if (e->flags < 0)
+			return e->flags;
+		if (e->flags & O_PATH)
+			return -EBADF;
+		return rd_fstat(rp.tree, e->fh, &e->st);
+	}
+	e->flags = REAL(fcntl)(fd, F_GETFL);
+	if (e->flags < 0)
+		return -errno;
+	if (e->flags & O_PATH)
+		return -EBADF;
+	return syscall(SYS_fstat, fd, &e->st) < 0 ? -errno : 0;
+}
+
+static int copy_readable(const struct copy_end *e)
+{
+	return (e->flags & O_ACCMODE) != O_WRONLY;
+}
+
+static int copy_writable(const struct copy_end *e)
+{
+	return (e->flags & O_ACCMODE) != O_RDONLY;
+}
+
+static off64_t copy_tell(const struct copy_end *e)
+{
+	return e->fh ? rd_lseek(rp.tree, e->fh, 0, SEEK_CUR) : REAL(lseek64)(e->fd, 0, SEEK_CUR);
+}
+
+static void copy_set_pos(const struct copy_end *e, off64_t pos)
+{
+	if (e->fh)
+		rd_lseek(rp.tree, e->fh, pos, SEEK_SET);
+	else
+		REAL(lseek64)(e->fd, pos, SEEK_SET);
+}
+
+/* Read at pos (pos < 0: from the stream, for a real socket). */
+static ssize_t copy_read(const struct copy_end *e, void *buf, size_t len, off64_t pos)
+{
+	ssize_t n;
+
+	if (e->fh)
+		return rd_pread(rp.tree, e->fh, buf, len, pos);
+	n = pos < 0 ? REAL(read)(e->fd, buf, len) : REAL(pread64)(e->fd, buf, len, pos);
+	return n < 0 ? -errno : n;
+}
+
+/* Write all of buf at pos (pos < 0: at the file position); what was
+ * written, or -errno if nothing was. */
+static ssize_t copy_write(const struct copy_end *e, const char *buf, size_t len, off64_t pos)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n;
+
+		if (e->fh)
+			n = pos < 0 ? rd_write(rp.tree, e->fh, buf + done, len - done)
+				    : rd_pwrite(rp.tree, e->fh, buf + done, len - done, pos + (off64_t)done);
+		else if ((n = REAL(write)(e->fd, buf + done, len - done)) < 0)
+			n = -errno;
+		if (n <= 0)
+			return done ? (ssize_t)done : (n < 0 ? n : -EIO);
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/* Move len bytes from in at *pos_in to out (at *pos_out, or at its file
+ * position when pos_out is NULL). Positions advance by what was copied. */
+static ssize_t copy_data(const struct copy_end *in, off64_t *pos_in, const struct copy_end *out, off64_t *pos_out,
+			 size_t len)
+{
+	size_t chunk = len < COPY_CHUNK ? len : COPY_CHUNK, done = 0;
+	char *buf = malloc(chunk);
+	ssize_t rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (done < len) {
+		size_t want = len - done < chunk ? len - done : chunk;
+		ssize_t n = copy_read(in, buf, want, *pos_in), w;
+
+		if (n <= 0) {
+			rc = n;
+			break;
+		}
+		w = copy_write(out, buf, (size_t)n, pos_out ? *pos_out : -1);
+		if (w < 0) {
+			rc = w;
+			break;
+		}
+		done += (size_t)w;
+		if (*pos_in >= 0)
+			*pos_in += w;
+		if (pos_out)
+			*pos_out += w;
+		if (w < n)
+			break;
+	}
+	free(buf);
+	return done ? (ssize_t)done : rc;
+}
+
+/* copy_file_range(2) with at least one tree side, checks in the kernel's
+ * order: descriptors, flags, kinds, access, filesystems, ranges. */
+static ssize_t copy_range(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out, size_t len, unsigned flags)
+{
+	struct copy_end in, out;
+	off64_t pin, pout;
+	uint64_t count = len;
+	ssize_t rc;
+
+	if ((rc = copy_probe(fd_in, &in)) < 0 || (rc = copy_probe(fd_out, &out)) < 0)
+		return rc;
+	if (flags)
+		return -EINVAL;
+	if (S_ISDIR(in.st.st_mode) || S_ISDIR(out.st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(in.st.st_mode) || !S_ISREG(out.st.st_mode))
+		return -EINVAL;
+	if (!copy_readable(&in) || !copy_writable(&out) || (out.flags & O_APPEND))
+		return -EBADF;
+	if (!in.fh || !out.fh)
+		return -EXDEV;
+	pin = off_in ? *off_in : copy_tell(&in);
+	pout = off_out ? *off_out : copy_tell(&out);
+	if ((uint64_t)pin + count < (uint64_t)pin || (uint64_t)pout + count < (uint64_t)pout)
+		return -EOVERFLOW;
+	if (pin >= in.st.st_size)
+		count = 0;
+	else if (count > (uint64_t)(in.st.st_size - pin))
+		count = (uint64_t)(in.st.st_size - pin);
+	if (in.st.st_ino == out.st.st_ino && (uint64_t)pout + count > (uint64_t)pin &&
+	    (uint64_t)pout < (uint64_t)pin + count)
+		return -EINVAL;
+	if (pin < 0 || pout < 0 || (int64_t)(pin + (off64_t)count) < 0 || (int64_t)(pout + (off64_t)count) < 0)
+		return -EINVAL;
+	if (count == 0)
+		return 0;
+	if (count > COPY_MAX_RW)
+		count = COPY_MAX_RW;
+	rc = copy_data(&in, &pin, &out, &pout, (size_t)count);
+	if (rc > 0) {
+		if (off_in)
+			*off_in = pin;
+		else
+			copy_set_pos(&in, pin);
+		if (off_out)
+			*off_out = pout;
+		else
+			copy_set_pos(&out, pout);
+	}
+	return rc;
+}
+
+/* sendfile(2) with at least one tree side: in first (readable, seekable
+ * when an offset is given, range), then out (writable; an O_APPEND file
+ * that is not a pipe is refused, as splice refuses it), then the kinds
+ * splice can read. */
+static ssize_t copy_sendfile(int out_fd, int in_fd, off64_t *offset, size_t count)
+{
+	struct copy_end in, out;
+	off64_t pos;
+	ssize_t rc;
+
+	if ((rc = copy_probe(in_fd, &in)) < 0)
+		return rc;
+	if (!copy_readable(&in))
+		return -EBADF;
+	if (offset && !in.fh && (S_ISFIFO(in.st.st_mode) || S_ISSOCK(in.st.st_mode)))
+		return -ESPIPE;
+	pos = offset ? *offset : (in.fh || S_ISREG(in.st.st_mode) || S_ISBLK(in.st.st_mode) ? copy_tell(&in) : -1);
+	if ((ssize_t)count < 0 || (pos >= 0 && (int64_t)(pos + (off64_t)count) < 0) || (offset && pos < 0))
+		return -EINVAL;
+	if (count > COPY_MAX_RW)
+		count = COPY_MAX_RW;
+	if ((rc = copy_probe(out_fd, &out)) < 0)
+		return rc;
+	if (!copy_writable(&out))
+		return -EBADF;
+	if (!S_ISFIFO(out.st.st_mode) && (out.flags & O_APPEND))
+		return -EINVAL;
+	if (S_ISDIR(in.st.st_mode) || S_ISFIFO(in.st.st_mode))
+		return -EINVAL;
+	if (count == 0)
+		return 0;
+	rc = copy_data(&in, &pos, &out, NULL, count);
+	if (rc > 0) {
+		if (offset)
+			*offset = pos;
+		else if (pos >= 0)
+			copy_set_pos(&in, pos);
+	}
+	return rc;
+}
+
+/* ---- exported wrappers ---- */
+
+RP_EXPORT ssize_t copy_file_range(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out, size_t len,
+				  unsigned int flags)
+{
+	if (!rp_fd_get(fd_in) && !rp_fd_get(fd_out))
+		return REAL(copy_file_range)(fd_in, off_in, fd_out, off_out, len, flags);
+	return rp_ret(copy_range(fd_in, off_in, fd_out, off_out, len, flags));
+}
+
+RP_EXPORT ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
+{
+	if (!rp_fd_get(out_fd) && !rp_fd_get(in_fd))
+		return REAL(sendfile)(out_fd, in_fd, offset, count);
+	return rp_ret(copy_sendfile(out_fd, in_fd, offset, count));
+}
+
+RP_EXPORT ssize_t sendfile64(int out_fd, int in_fd, off64_t *offset, size_t count)
+{
+	if (!rp_fd_get(out_fd) && !rp_fd_get(in_fd))
+		return REAL(sendfile64)(out_fd, in_fd, offset, count);
+	return rp_ret(copy_sendfile(out_fd, in_fd, offset, count));
+}
