@@ -41,6 +41,11 @@ struct chk {
 		uint64_t dir, dent;
 	} dup[8];
 	int ndup;
+	/* repair: entries of an add that never completed */
+	struct {
+		uint64_t dir, cookie;
+	} drop[8];
+	int ndrop;
 	int err;
 	char *msg;
 	size_t msglen;
@@ -170,6 +175,21 @@ static void chk_file_page(rd_tree *t, uint64_t page, void *arg)
 
 static void chk_node(struct chk *c, uint64_t node, uint64_t parent);
 
+/* A file's map root names a radix node: height 1..11 in the low bits and a
+ * 512-byte slab object in a slab page. */
+static int chk_radix_root_ok(struct chk *c, uint64_t root)
+{
+	uint64_t node = root & ~RADIX_HMASK, page = node & ~(uint64_t)(RD_PAGE - 1);
+	uint32_t h = (uint32_t)(root & RADIX_HMASK);
+	struct rd_slab *sl;
+
+	if (h == 0 || h > 11 || !chk_in_pages(c, node) || page_types(c->t)[page_idx(c->t, page)] != PG_SLAB)
+		return 0;
+	sl = OFF2P(c->t, page);
+	return sl->cls < RD_NCLASS && rd_class_size[sl->cls] == RD_RADIX_FAN * sizeof(uint64_t) &&
+	       node >= page + RD_SLAB_HDR && (node - page - RD_SLAB_HDR) % rd_class_size[sl->cls] == 0;
+}
+
 struct chk_dir {
 	uint64_t dir;
 	uint64_t entries, subdirs;
@@ -197,6 +217,19 @@ static void chk_dirent(rd_tree *t, uint64_t d, void *arg)
 	struct rd_dirent *e = OFF2P(t, d);
 	struct rd_node *dir = OFF2P(t, cd->dir), *n;
 
+	if (e->cookie >= dirx(t, dir)->next_cookie) {
+		/* dir_add hands out the cookie only once both indexes hold the
+		 * entry: this add never completed. Drop it, unmarked, so the
+		 * entry (and a node only it named) go back to the free lists. */
+		if (!c->repair)
+			chk_fail(c, "entry '%.*s' has cookie %llu past %llu", (int)e->namelen, e->name,
+				 (unsigned long long)e->cookie, (unsigned long long)dirx(t, dir)->next_cookie);
+		else if (c->ndrop < (int)(sizeof c->drop / sizeof c->drop[0])) {
+			c->drop[c->ndrop].dir = cd->dir;
+			c->drop[c->ndrop++].cookie = e->cookie;
+		}
+		return;
+	}
 	if (chk_obj(c, d) != 0) {
 		chk_fail(c, "dirent %#llx invalid or listed twice", (unsigned long long)d);
 		return;
@@ -205,7 +238,9 @@ static void chk_dirent(rd_tree *t, uint64_t d, void *arg)
 	if (!c->repair && dir_lookup(t, dir, e->name, e->namelen) != d)
 		chk_fail(c, "entry '%.*s' missing from its name hash", (int)e->namelen, e->name);
 	n = OFF2P(t, e->node);
-	if (e->type != node_dtype(n->mode))
+	if (c->repair)
+		e->type = (uint8_t)node_dtype(n->mode); /* a rename killed between its two stores */
+	else if (e->type != node_dtype(n->mode))
 		chk_fail(c, "entry '%.*s' has type %u", (int)e->namelen, e->name, e->type);
 	if (S_ISDIR(n->mode)) {
 		if (c->repair && chk_is_marked(c, e->node)) {
@@ -273,6 +308,17 @@ static void chk_node(struct chk *c, uint64_t node, uint64_t parent)
 		return; /* a hard link to a node already walked */
 	c->nodes++;
 	if (S_ISREG(n->mode)) {
+		if (c->repair && !n->map.aux && n->map.root && !chk_radix_root_ok(c, n->map.root)) {
+			/* Killed between "not inline" and the new map root: the
+			 * root still names the inline buffer. Read it as such. */
+			uint64_t page = n->map.root & ~(uint64_t)(RD_PAGE - 1);
+
+			n->map.aux = chk_in_pages(c, n->map.root)
+					     ? rd_class_size[((struct rd_slab *)OFF2P(t, page))->cls]
+					     : 0;
+			if (!n->map.aux)
+				n->map.root = 0;
+		}
 		if (n->map.aux) {
 			chk_obj(c, n->map.root);
 		} else {
@@ -513,6 +559,8 @@ static int chk_run(rd_tree *t, int repair, char *msg, size_t msglen)
 		chk_apply_pages(&c);
 		s->nodes = c.nodes;
 		s->nofiles = c.ofiles;
+		for (int i = 0; i < c.ndrop; i++)
+			radix_clear(t, &dirx(t, OFF2P(t, c.drop[i].dir))->cookies, c.drop[i].cookie);
 		for (int i = 0; i < c.ndup; i++)
 			dir_remove(t, OFF2P(t, c.dup[i].dir), c.dup[i].dent);
 		chk_fixup(t, s->root);

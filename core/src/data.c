@@ -193,10 +193,18 @@ static int data_reserve(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t en
 		radix_destroy(t, &tmp.map, data_page_free_cb);
 		return rc;
 	}
-	obj_free(t, n->map.root);
-	n->ext = tmp.ext;
-	__atomic_store_n(&n->map.aux, 0, __ATOMIC_RELEASE);
-	n->map = tmp.map;
+	/* Publish so that every state a kill can leave is readable: first
+	 * "not inline" while the root still names the inline buffer (recovery
+	 * reads a root with height 0 as that buffer, old bytes intact), then the
+	 * map root and height in one store, then the buffer goes. */
+	{
+		uint64_t inl = n->map.root;
+
+		__atomic_store_n(&n->map.aux, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&n->map.root, tmp.map.root, __ATOMIC_RELEASE);
+		n->ext = tmp.ext;
+		obj_free(t, inl);
+	}
 	return 0;
 }
 

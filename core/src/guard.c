@@ -1,8 +1,6 @@
 /*
- * Memory guard: reads how much memory the host can really give (cgroup v2,
- * cgroup v1, /proc/meminfo) and applies the quota and per-write policies.
- * This code runs inside the LD_PRELOAD library, so it reads files with raw
- * syscalls only (no stdio, no malloc) and never leaves errno changed.
+ * Memory guard: what the host can really give (cgroup v2, v1, meminfo) and
+ * the init and per-write policies. Runs inside the preload: raw syscalls only.
  */
 #include "guard.h"
 
