@@ -26,6 +26,28 @@ static rd_fh cwd_get_fh(void)
 	return __atomic_load_n(&rp.cwd, __ATOMIC_ACQUIRE);
 }
 
+static int cwd_name(rd_fh dir, char *buf, size_t size);
+static int cwd_enter(const struct rp_at *at);
+
+/* A tree working directory must survive exec, where process memory does
+ * not: it travels in RAMDIR_CWD, with the PWD seen when it was set so that
+ * a child can tell whether a shell (which keeps its own environment and
+ * exports PWD instead) has moved since. */
+static void cwd_export(rd_fh fh)
+{
+	char name[RP_PATH_MAX];
+	const char *pwd;
+
+	if (!fh || cwd_name(fh, name, sizeof name) < 0) {
+		unsetenv("RAMDIR_CWD");
+		unsetenv("RAMDIR_CWD_PWD");
+		return;
+	}
+	pwd = getenv("PWD");
+	setenv("RAMDIR_CWD", name, 1);
+	setenv("RAMDIR_CWD_PWD", pwd ? pwd : "", 1);
+}
+
 /* Make fh (a reference the caller gives up; 0: outside the tree) the
  * working directory and drop the previous one. */
 static void cwd_set(rd_fh fh)
@@ -34,6 +56,23 @@ static void cwd_set(rd_fh fh)
 
 	if (old)
 		rd_close(rp.tree, old);
+	cwd_export(fh);
+}
+
+void rp_cwd_adopt(void)
+{
+	const char *cwd = getenv("RAMDIR_CWD"), *pwd = getenv("PWD"), *seen = getenv("RAMDIR_CWD_PWD");
+	const char *target = NULL;
+	struct rp_at at;
+
+	if (cwd && (!pwd || !seen || !strcmp(pwd, seen)))
+		target = cwd; /* set by our chdir, and no shell moved since */
+	else if (pwd)
+		target = pwd; /* a shell's cd into the tree shows only in PWD */
+	if (!target || target[0] != '/' || rp_path(AT_FDCWD, target, &at) != 1)
+		return;
+	if (cwd_enter(&at) < 0)
+		cwd_export(0);
 }
 
 /* chdir(2)'s checks on an open tree file: a directory we may search. */

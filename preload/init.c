@@ -226,5 +226,6 @@ __attribute__((constructor(101))) static void rp_init(void)
 	init_tree_cred();
 	init_placeholder();
 	rp_cwd_refresh();
+	rp_cwd_adopt();
 	pthread_atfork(NULL, NULL, rp_fd_after_fork);
 }

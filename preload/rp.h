@@ -86,6 +86,8 @@ void rp_fd_after_fork(void);
 /* ---- paths (path.c) ---- */
 /* Re-read the real working directory (start-up, and after a real chdir). */
 void rp_cwd_refresh(void);
+/* Start-up: take over a tree working directory the parent had (cwd.c). */
+void rp_cwd_adopt(void);
 struct rp_at {
 	rd_fh base;             /* core base directory */
 	const char *path;       /* tree path (relative to base, or absolute) */
