@@ -204,9 +204,9 @@ static void init_tree_cred(void)
 
 	rd_tree_set_cred(rp.tree, geteuid(), getegid(), groups, n < 0 ? 0 : n);
 	{
-		mode_t m = umask(022);
+		mode_t m = REAL(umask)(022);
 
-		umask(m);
+		REAL(umask)(m);
 		rd_tree_set_umask(rp.tree, m);
 	}
 }

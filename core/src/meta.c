@@ -9,6 +9,10 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 
+/* Internal flag: the handle must not be O_PATH (fchmod, fchown and
+ * futimens need a real open file, as on Linux; fstat does not). */
+#define META_NO_OPATH (1 << 30)
+
 /* Find the node of (base, path, AT_* flags) or of a handle (path NULL). */
 static int meta_find(rd_tree *t, rd_fh base, const char *path, int flags, struct rd_node **out)
 {
@@ -18,7 +22,7 @@ static int meta_find(rd_tree *t, rd_fh base, const char *path, int flags, struct
 	if (!path) {
 		struct rd_ofile *of = ofile_get(t, base);
 
-		if (!of)
+		if (!of || ((flags & META_NO_OPATH) && (of->flags & O_PATH)))
 			return -EBADF;
 		*out = OFF2P(t, of->node);
 		return 0;
@@ -88,7 +92,7 @@ int rd_chmod(rd_tree *t, rd_fh base, const char *path, mode_t mode, int flags)
 
 int rd_fchmod(rd_tree *t, rd_fh fh, mode_t mode)
 {
-	return rd_chmod(t, fh, NULL, mode, 0);
+	return rd_chmod(t, fh, NULL, mode, META_NO_OPATH);
 }
 
 static int meta_in_groups(rd_tree *t, gid_t gid)
@@ -143,7 +147,7 @@ int rd_chown(rd_tree *t, rd_fh base, const char *path, uid_t uid, gid_t gid, int
 
 int rd_fchown(rd_tree *t, rd_fh fh, uid_t uid, gid_t gid)
 {
-	return rd_chown(t, fh, NULL, uid, gid, 0);
+	return rd_chown(t, fh, NULL, uid, gid, META_NO_OPATH);
 }
 
 static int meta_utimens(rd_tree *t, struct rd_node *n, const struct timespec ts[2])
@@ -198,7 +202,7 @@ int rd_utimens(rd_tree *t, rd_fh base, const char *path, const struct timespec t
 	struct rd_node *n;
 	int rc;
 
-	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | META_NO_OPATH))
 		return -EINVAL;
 	tree_lock(t);
 	rc = meta_find(t, base, path, flags, &n);
@@ -210,7 +214,7 @@ int rd_utimens(rd_tree *t, rd_fh base, const char *path, const struct timespec t
 
 int rd_futimens(rd_tree *t, rd_fh fh, const struct timespec times[2])
 {
-	return rd_utimens(t, fh, NULL, times, 0);
+	return rd_utimens(t, fh, NULL, times, META_NO_OPATH);
 }
 
 int rd_access(rd_tree *t, rd_fh base, const char *path, int mode, int flags)

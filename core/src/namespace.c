@@ -83,13 +83,31 @@ int rd_mkdir(rd_tree *t, rd_fh base, const char *path, mode_t mode)
 	return rc;
 }
 
+/* mknod("name/") makes no file: EEXIST if the name exists, else ENOENT
+ * (open would say EISDIR). */
+static int ns_mknod_slash(rd_tree *t, rd_fh base, const char *path)
+{
+	struct walk w;
+	int rc;
+
+	tree_lock(t);
+	rc = path_walk(t, base, path, WALK_PARENT, &w);
+	if (rc == 0)
+		rc = (w.node || w.namelen == 0 || w.dotdot) ? -EEXIST : -ENOENT;
+	tree_unlock(t);
+	return rc;
+}
+
 int rd_mknod(rd_tree *t, rd_fh base, const char *path, mode_t mode)
 {
+	size_t len = strlen(path);
 	rd_fh fh;
 	int rc;
 
 	if ((mode & S_IFMT) != 0 && (mode & S_IFMT) != S_IFREG)
 		return -EPERM;
+	if (len && path[len - 1] == '/')
+		return ns_mknod_slash(t, base, path);
 	rc = rd_open(t, base, path, O_CREAT | O_EXCL | O_WRONLY, mode & 07777, &fh);
 	if (rc == 0)
 		rd_close(t, fh);

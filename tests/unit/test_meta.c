@@ -823,9 +823,47 @@ static void test_statvfs(void **state)
 	tu_done(t);
 }
 
+/* fchmod, fchown and futimens need a real open file: an O_PATH handle
+ * gives EBADF, as on Linux; fstat through it still works. */
+static void test_opath_handle_metadata(void **state)
+{
+	rd_tree *t = tu_tree(0, 0);
+	struct timespec ts[2] = {{1, 0}, {2, 0}};
+	struct stat st;
+	rd_fh fh;
+
+	(void)state;
+	assert_int_equal(tu_put(t, "/f", "x", 1), 0);
+	assert_int_equal(rd_open(t, RD_ROOT, "/f", O_PATH, 0, &fh), 0);
+	assert_int_equal(rd_fchmod(t, fh, 0600), -EBADF);
+	assert_int_equal(rd_fchown(t, fh, (uid_t)-1, (gid_t)-1), -EBADF);
+	assert_int_equal(rd_futimens(t, fh, ts), -EBADF);
+	assert_int_equal(rd_fstat(t, fh, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(rd_close(t, fh), 0);
+	tu_done(t);
+}
+
+/* mknod("name/") creates nothing: EEXIST if the name exists, else ENOENT. */
+static void test_mknod_trailing_slash(void **state)
+{
+	rd_tree *t = tu_tree(0, 0);
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(tu_put(t, "/file", "x", 1), 0);
+	assert_int_equal(rd_mknod(t, RD_ROOT, "/new/", S_IFREG | 0644), -ENOENT);
+	assert_int_equal(rd_mknod(t, RD_ROOT, "/file/", S_IFREG | 0644), -EEXIST);
+	assert_int_equal(rd_stat(t, RD_ROOT, "/new", &st, 0), -ENOENT);
+	assert_int_equal(rd_mknod(t, RD_ROOT, "/new", S_IFREG | 0644), 0);
+	tu_done(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_opath_handle_metadata),
+		cmocka_unit_test(test_mknod_trailing_slash),
 		cmocka_unit_test(test_new_node_fields),
 		cmocka_unit_test(test_dir_size_and_nlink),
 		cmocka_unit_test(test_blocks),
