@@ -175,15 +175,17 @@ static void chk_file_page(rd_tree *t, uint64_t page, void *arg)
 
 static void chk_node(struct chk *c, uint64_t node, uint64_t parent);
 
-/* A file's map root names a radix node: height 1..11 in the low bits and a
- * 512-byte slab object in a slab page. */
+/* A file's map root names a radix node (height 1..11 in the low bits, a
+ * 512-byte slab object) or, height 0, one data page held directly. */
 static int chk_radix_root_ok(struct chk *c, uint64_t root)
 {
 	uint64_t node = root & ~RADIX_HMASK, page = node & ~(uint64_t)(RD_PAGE - 1);
 	uint32_t h = (uint32_t)(root & RADIX_HMASK);
 	struct rd_slab *sl;
 
-	if (h == 0 || h > 11 || !chk_in_pages(c, node) || page_types(c->t)[page_idx(c->t, page)] != PG_SLAB)
+	if (h == 0) /* one page held directly; never a slab object (those are not page-aligned) */
+		return node == page && chk_in_pages(c, node) && page_types(c->t)[page_idx(c->t, page)] != PG_SLAB;
+	if (h > 11 || !chk_in_pages(c, node) || page_types(c->t)[page_idx(c->t, page)] != PG_SLAB)
 		return 0;
 	sl = OFF2P(c->t, page);
 	return sl->cls < RD_NCLASS && rd_class_size[sl->cls] == RD_RADIX_FAN * sizeof(uint64_t) &&

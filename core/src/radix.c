@@ -4,6 +4,11 @@
  * maps (page index -> data page) and directory indexes (bucket -> chain,
  * cookie -> entry) are both this one structure. A zero value is "absent";
  * nodes that become empty are freed at once.
+ *
+ * A map whose only entry is a page-aligned value at index 0 (a one-page
+ * file) keeps that value in the root word itself, height 0: no node to
+ * allocate, walk or free. Slab objects are never page-aligned, so height 0
+ * with a page-aligned root cannot be mistaken for anything else.
  */
 #include "internal.h"
 
@@ -31,6 +36,11 @@ static inline void radix_publish(struct rd_radix *r, uint64_t node, uint32_t hei
 	__atomic_store_n(&r->root, node ? (node | height) : 0, __ATOMIC_RELEASE);
 }
 
+static inline int radix_direct(const struct rd_radix *r)
+{
+	return r->root && !(r->root & RADIX_HMASK);
+}
+
 static inline uint64_t radix_span(uint32_t height)
 {
 	/* Keys covered by a tree of this height; 64^11 overflows, cap it. */
@@ -46,6 +56,8 @@ static inline int radix_covers(const struct rd_radix *r, uint64_t idx)
 {
 	uint32_t h = radix_height(r);
 
+	if (radix_direct(r))
+		return idx == 0;
 	return r->root && (h >= 10 || idx < radix_span(h));
 }
 
@@ -56,6 +68,8 @@ uint64_t radix_get(rd_tree *t, const struct rd_radix *r, uint64_t idx)
 
 	if (!radix_covers(r, idx))
 		return 0;
+	if (radix_direct(r))
+		return r->root;
 	node = radix_root(r);
 	level = radix_height(r);
 	while (level-- > 1) {
@@ -98,7 +112,7 @@ static int radix_grow(rd_tree *t, struct rd_radix *r, uint64_t idx)
  * gained nothing and keeps lookups short after large keys go away. */
 static void radix_shrink(rd_tree *t, struct rd_radix *r)
 {
-	while (r->root) {
+	while (r->root && !radix_direct(r)) {
 		uint64_t root = radix_root(r);
 		uint32_t h = radix_height(r);
 		uint64_t *s = radix_slots(t, root);
@@ -118,7 +132,13 @@ int radix_set(rd_tree *t, struct rd_radix *r, uint64_t idx, uint64_t val)
 {
 	uint64_t node;
 	uint32_t level;
-	int rc = radix_grow(t, r, idx);
+	int rc;
+
+	if (idx == 0 && val && !(val & (RD_PAGE - 1)) && (!r->root || radix_direct(r))) {
+		__atomic_store_n(&r->root, val, __ATOMIC_RELEASE);
+		return 0;
+	}
+	rc = radix_grow(t, r, idx);
 
 	if (rc < 0) {
 		radix_shrink(t, r);
@@ -155,6 +175,10 @@ void radix_clear(rd_tree *t, struct rd_radix *r, uint64_t idx)
 
 	if (!radix_covers(r, idx))
 		return;
+	if (radix_direct(r)) {
+		radix_publish(r, 0, 0);
+		return;
+	}
 	node = radix_root(r);
 	level = radix_height(r);
 	path[depth++] = node;
@@ -211,6 +235,8 @@ uint64_t radix_next(rd_tree *t, const struct rd_radix *r, uint64_t *idx)
 {
 	if (!radix_covers(r, *idx))
 		return 0;
+	if (radix_direct(r))
+		return r->root; /* *idx is 0 */
 	return radix_next_in(t, radix_root(r), radix_height(r) - 1, 0, idx);
 }
 
@@ -252,6 +278,10 @@ uint64_t radix_prev(rd_tree *t, const struct rd_radix *r, uint64_t *idx)
 
 	if (!r->root)
 		return 0;
+	if (radix_direct(r)) {
+		*idx = 0;
+		return r->root;
+	}
 	if (h < 10 && *idx >= radix_span(h))
 		*idx = radix_span(h) - 1;
 	return radix_prev_in(t, radix_root(r), h - 1, 0, idx);
@@ -279,10 +309,15 @@ void radix_destroy(rd_tree *t, struct rd_radix *r, void (*fn)(rd_tree *, uint64_
 {
 	uint64_t root = radix_root(r);
 	uint32_t h = radix_height(r);
+	int direct = radix_direct(r);
 
 	radix_publish(r, 0, 0);
-	if (root)
+	if (direct) {
+		if (fn)
+			fn(t, root);
+	} else if (root) {
 		radix_destroy_node(t, root, h - 1, fn);
+	}
 }
 
 static void radix_walk_in(rd_tree *t, uint64_t node, uint32_t level, void (*node_fn)(rd_tree *, uint64_t),
@@ -307,6 +342,10 @@ static void radix_walk_in(rd_tree *t, uint64_t node, uint32_t level, void (*node
 void radix_walk_nodes(rd_tree *t, const struct rd_radix *r, void (*node_fn)(rd_tree *, uint64_t),
 		      void (*val_fn)(rd_tree *, uint64_t, void *), void *arg)
 {
-	if (r->root)
+	if (radix_direct(r)) {
+		if (val_fn)
+			val_fn(t, r->root, arg);
+	} else if (r->root) {
 		radix_walk_in(t, radix_root(r), radix_height(r) - 1, node_fn, val_fn, arg);
+	}
 }
