@@ -273,7 +273,7 @@ struct walk {
 	int trailing_slash;
 	int dotdot;          /* final component is "." or ".." */
 	int hops;
-	char scratch[2][RD_PATH_MAX + 1];
+	char scratch[RD_PATH_MAX + 1]; /* symlink target + rest of the path */
 };
 int path_walk(rd_tree *t, rd_fh base, const char *path, int flags, struct walk *w);
 int path_escape(const char *path, enum rd_escape_kind kind, int hops);

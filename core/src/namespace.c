@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <stdlib.h>
 
 static struct rd_node *ns_node(rd_tree *t, uint64_t off)
 {
@@ -339,15 +338,12 @@ static int ns_rename_locked(rd_tree *t, rd_fh obase, const char *opath, rd_fh nb
 
 int rd_rename(rd_tree *t, rd_fh obase, const char *opath, rd_fh nbase, const char *npath, unsigned flags)
 {
-	struct walk *w = malloc(2 * sizeof *w);
+	struct walk w[2]; /* old and new name: about 8 KiB of stack */
 	int rc;
 
-	if (!w)
-		return -ENOMEM;
 	tree_lock(t);
 	rc = ns_rename_locked(t, obase, opath, nbase, npath, flags, &w[0], &w[1]);
 	tree_unlock(t);
-	free(w);
 	return rc;
 }
 
@@ -407,15 +403,12 @@ static int ns_link_locked(rd_tree *t, rd_fh obase, const char *opath, rd_fh nbas
 
 int rd_link(rd_tree *t, rd_fh obase, const char *opath, rd_fh nbase, const char *npath, int flags)
 {
-	struct walk *w = malloc(2 * sizeof *w);
+	struct walk w[2]; /* old and new name: about 8 KiB of stack */
 	int rc;
 
-	if (!w)
-		return -ENOMEM;
 	tree_lock(t);
 	rc = ns_link_locked(t, obase, opath, nbase, npath, flags, &w[0], &w[1]);
 	tree_unlock(t);
-	free(w);
 	return rc;
 }
 

@@ -88,7 +88,7 @@ int path_walk(rd_tree *t, rd_fh base, const char *path, int flags, struct walk *
 {
 	uint64_t root = SUPER(t)->root, cur;
 	const char *p = path;
-	int buf = 0, rc;
+	int rc;
 	size_t plen;
 
 	w->hops = 0;
@@ -177,19 +177,20 @@ int path_walk(rd_tree *t, rd_fh base, const char *path, int flags, struct walk *
 				return -ELOOP;
 			if (target[0] == '/')
 				return path_escape2(target, (size_t)tlen, p, RD_ESC_ABSOLUTE, w->hops);
-			/* target + the rest (from the slash on) into the other scratch */
+			/* target + the rest (from the slash on), in the one scratch
+			 * buffer: the rest is a suffix of the path being walked, so
+			 * it moves first (memmove handles the overlap when it is
+			 * already in scratch) and the target goes in front. */
 			{
 				size_t restlen = strlen(p);
-				char *dst = w->scratch[buf ^ 1];
 
 				if ((size_t)tlen + restlen > RD_PATH_MAX - 1)
 					return -ENAMETOOLONG;
-				memcpy(dst, target, (size_t)tlen);
-				memcpy(dst + tlen, p, restlen + 1);
-				buf ^= 1;
-				p = dst;
 				if (tlen == 0)
 					return -ENOENT;
+				memmove(w->scratch + tlen, p, restlen + 1);
+				memcpy(w->scratch, target, (size_t)tlen);
+				p = w->scratch;
 			}
 			continue;
 		}
