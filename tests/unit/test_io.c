@@ -14,33 +14,6 @@
 
 #define PAGE 4096
 
-static rd_fh op(rd_tree *t, const char *path, int flags)
-{
-	rd_fh fh = 0;
-	int rc = rd_open(t, RD_ROOT, path, flags, 0644, &fh);
-
-	if (rc != 0)
-		print_error("rd_open(%s) = %d\n", path, rc);
-	assert_int_equal(rc, 0);
-	return fh;
-}
-
-static struct stat fst(rd_tree *t, rd_fh fh)
-{
-	struct stat st;
-
-	assert_int_equal(rd_fstat(t, fh, &st), 0);
-	return st;
-}
-
-static struct rd_stats stats(rd_tree *t)
-{
-	struct rd_stats s;
-
-	assert_int_equal(rd_tree_stats(t, &s), 0);
-	return s;
-}
-
 static void tick(void)
 {
 	struct timespec d = { 0, 20 * 1000 * 1000 };
@@ -82,11 +55,11 @@ static void test_read_write_basic(void **state)
 	rd_fh fh;
 
 	(void)state;
-	fh = op(t, "/f", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/f", O_CREAT | O_RDWR);
 	assert_int_equal(rd_write(t, fh, "hello", 5), 5);
 	assert_int_equal(rd_lseek(t, fh, 0, SEEK_CUR), 5);
 	assert_int_equal(rd_write(t, fh, " world", 6), 6);
-	assert_int_equal(fst(t, fh).st_size, 11);
+	assert_int_equal(tu_fstat(t, fh).st_size, 11);
 	assert_int_equal(rd_lseek(t, fh, 0, SEEK_SET), 0);
 	assert_int_equal(rd_read(t, fh, buf, 5), 5);
 	assert_memory_equal(buf, "hello", 5);
@@ -111,7 +84,7 @@ static void test_read_write_basic(void **state)
 	assert_int_equal(rd_lseek(t, fh, 11, SEEK_SET), 11);
 	assert_int_equal(rd_read(t, fh, buf, 0), 0);
 	assert_int_equal(rd_write(t, fh, buf, 0), 0);
-	assert_int_equal(fst(t, fh).st_size, 11);
+	assert_int_equal(tu_fstat(t, fh).st_size, 11);
 	assert_int_equal(rd_pwrite(t, fh, "XY", 2, 0), 2);
 	assert_int_equal(rd_lseek(t, fh, 0, SEEK_CUR), 11);
 	assert_int_equal(rd_pread(t, fh, buf, sizeof buf, 0), 11);
@@ -126,32 +99,32 @@ static void test_read_write_basic(void **state)
 static void test_shared_position(void **state)
 {
 	rd_tree *t = tu_tree(0, 0);
-	uint64_t open0 = stats(t).open_files;
+	uint64_t open0 = tu_stats(t).open_files;
 	char buf[8];
 	rd_fh a, b;
 
 	(void)state;
 	assert_int_equal(tu_put(t, "/f", "0123456789", 10), 0);
-	a = op(t, "/f", O_RDONLY);
-	assert_int_equal(stats(t).open_files, open0 + 1);
+	a = tu_open(t, "/f", O_RDONLY);
+	assert_int_equal(tu_stats(t).open_files, open0 + 1);
 	assert_int_equal(rd_fh_ref(t, a), 0);
-	assert_int_equal(stats(t).open_files, open0 + 1);
+	assert_int_equal(tu_stats(t).open_files, open0 + 1);
 	assert_int_equal(rd_read(t, a, buf, 3), 3);
 	assert_memory_equal(buf, "012", 3);
 	assert_int_equal(rd_close(t, a), 0);
-	assert_int_equal(stats(t).open_files, open0 + 1);
+	assert_int_equal(tu_stats(t).open_files, open0 + 1);
 	assert_int_equal(rd_lseek(t, a, 0, SEEK_CUR), 3);
 	assert_int_equal(rd_read(t, a, buf, 3), 3);
 	assert_memory_equal(buf, "345", 3);
 
-	b = op(t, "/f", O_RDONLY);
-	assert_int_equal(stats(t).open_files, open0 + 2);
+	b = tu_open(t, "/f", O_RDONLY);
+	assert_int_equal(tu_stats(t).open_files, open0 + 2);
 	assert_int_equal(rd_read(t, b, buf, 2), 2);
 	assert_memory_equal(buf, "01", 2);
 	assert_int_equal(rd_lseek(t, a, 0, SEEK_CUR), 6);
 	assert_int_equal(rd_close(t, b), 0);
 	assert_int_equal(rd_close(t, a), 0);
-	assert_int_equal(stats(t).open_files, open0);
+	assert_int_equal(tu_stats(t).open_files, open0);
 	tu_done(t);
 }
 
@@ -166,10 +139,10 @@ static void test_vectors(void **state)
 	rd_fh fh;
 
 	(void)state;
-	fh = op(t, "/v", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/v", O_CREAT | O_RDWR);
 	assert_int_equal(rd_pwritev(t, fh, w, 3, 10), 8);
 	assert_int_equal(rd_lseek(t, fh, 0, SEEK_CUR), 0);
-	assert_int_equal(fst(t, fh).st_size, 18);
+	assert_int_equal(tu_fstat(t, fh).st_size, 18);
 	assert_int_equal(rd_preadv(t, fh, r, 2, 10), 8);
 	assert_memory_equal(b1, "abcd", 4);
 	assert_memory_equal(b2, "efgh", 4);
@@ -197,9 +170,9 @@ static void test_vectors(void **state)
 	/* More than IOV_MAX (1024) vectors is EINVAL; exactly 1024 is fine. */
 	assert_int_equal(rd_pwritev(t, fh, many, 1025, 0), -EINVAL);
 	assert_int_equal(rd_preadv(t, fh, many, 1025, 0), -EINVAL);
-	assert_int_equal(fst(t, fh).st_size, 18);
+	assert_int_equal(tu_fstat(t, fh).st_size, 18);
 	assert_int_equal(rd_pwritev(t, fh, many, 1024, 0), 1024);
-	assert_int_equal(fst(t, fh).st_size, 1024);
+	assert_int_equal(tu_fstat(t, fh).st_size, 1024);
 	assert_int_equal(rd_pread(t, fh, all, sizeof all, 1000), 24);
 	assert_memory_equal(all, bytes + 1000, 24);
 	assert_int_equal(rd_close(t, fh), 0);
@@ -214,7 +187,7 @@ static void test_lseek(void **state)
 
 	(void)state;
 	assert_int_equal(tu_put(t, "/f", "0123456789", 10), 0);
-	fh = op(t, "/f", O_RDWR);
+	fh = tu_open(t, "/f", O_RDWR);
 	assert_int_equal(rd_lseek(t, fh, 7, SEEK_SET), 7);
 	assert_int_equal(rd_lseek(t, fh, -1, SEEK_SET), -EINVAL);
 	assert_int_equal(rd_lseek(t, fh, 0, SEEK_CUR), 7);
@@ -231,7 +204,7 @@ static void test_lseek(void **state)
 	/* Seeking past the end is allowed and does not change the size. */
 	assert_int_equal(rd_lseek(t, fh, 100, SEEK_END), 110);
 	assert_int_equal(rd_read(t, fh, buf, sizeof buf), 0);
-	assert_int_equal(fst(t, fh).st_size, 10);
+	assert_int_equal(tu_fstat(t, fh).st_size, 10);
 	assert_int_equal(rd_lseek(t, fh, LLONG_MAX, SEEK_SET), LLONG_MAX);
 	assert_int_equal(rd_lseek(t, fh, 10, SEEK_CUR), -EINVAL);
 	assert_int_equal(rd_lseek(t, fh, 0, SEEK_CUR), LLONG_MAX);
@@ -248,7 +221,7 @@ static void test_seek_data_hole(void **state)
 	rd_fh fh, e;
 
 	(void)state;
-	fh = op(t, "/s", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/s", O_CREAT | O_RDWR);
 	assert_int_equal(rd_pwrite(t, fh, "a", 1, 0), 1);
 	assert_int_equal(rd_pwrite(t, fh, "b", 1, 10000), 1);
 	assert_int_equal(rd_lseek(t, fh, 0, SEEK_DATA), 0);
@@ -281,7 +254,7 @@ static void test_seek_data_hole(void **state)
 	assert_int_equal(rd_lseek(t, fh, 28672, SEEK_HOLE), 32768);
 	assert_int_equal(rd_close(t, fh), 0);
 
-	e = op(t, "/e", O_CREAT | O_RDWR);
+	e = tu_open(t, "/e", O_CREAT | O_RDWR);
 	assert_int_equal(rd_lseek(t, e, 0, SEEK_DATA), -ENXIO);
 	assert_int_equal(rd_lseek(t, e, 0, SEEK_HOLE), -ENXIO);
 	assert_int_equal(rd_ftruncate(t, e, 100), 0);
@@ -299,9 +272,9 @@ static void test_write_past_eof(void **state)
 	rd_fh fh;
 
 	(void)state;
-	fh = op(t, "/z", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/z", O_CREAT | O_RDWR);
 	assert_int_equal(rd_pwrite(t, fh, "X", 1, 10000), 1);
-	assert_int_equal(fst(t, fh).st_size, 10001);
+	assert_int_equal(tu_fstat(t, fh).st_size, 10001);
 	assert_int_equal(rd_pread(t, fh, buf, sizeof buf, 0), 10001);
 	assert_true(all_zero(buf, 10000));
 	assert_int_equal(buf[10000], 'X');
@@ -309,7 +282,7 @@ static void test_write_past_eof(void **state)
 
 	memset(buf, 'a', 100);
 	assert_int_equal(tu_put(t, "/y", buf, 100), 0);
-	fh = op(t, "/y", O_RDWR);
+	fh = tu_open(t, "/y", O_RDWR);
 	assert_int_equal(rd_lseek(t, fh, 5000, SEEK_END), 5100);
 	assert_int_equal(rd_write(t, fh, "B", 1), 1);
 	assert_int_equal(rd_lseek(t, fh, 0, SEEK_CUR), 5101);
@@ -331,23 +304,23 @@ static void test_sparse_blocks(void **state)
 	rd_fh fh;
 
 	(void)state;
-	fh = op(t, "/a", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/a", O_CREAT | O_RDWR);
 	assert_int_equal(rd_write(t, fh, "1", 1), 1);
-	st = fst(t, fh);
+	st = tu_fstat(t, fh);
 	assert_int_equal(st.st_size, 1);
 	assert_int_equal(st.st_blocks, 8);
 	assert_int_equal(st.st_blksize, 4096);
 	assert_int_equal(rd_close(t, fh), 0);
 
-	fh = op(t, "/b", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/b", O_CREAT | O_RDWR);
 	assert_int_equal(rd_pwrite(t, fh, "1", 1, 1 << 20), 1);
-	st = fst(t, fh);
+	st = tu_fstat(t, fh);
 	assert_int_equal(st.st_size, (1 << 20) + 1);
 	assert_int_equal(st.st_blocks, 8);
 	assert_int_equal(rd_pwrite(t, fh, "cc", 2, 4095), 2);
-	assert_int_equal(fst(t, fh).st_blocks, 24);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 24);
 	assert_int_equal(rd_pwrite(t, fh, page, sizeof page, 0), sizeof page);
-	assert_int_equal(fst(t, fh).st_blocks, 32);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 32);
 	assert_int_equal(rd_close(t, fh), 0);
 	tu_done(t);
 }
@@ -355,7 +328,7 @@ static void test_sparse_blocks(void **state)
 static void check_file(rd_tree *t, rd_fh fh, const unsigned char *ref, size_t size)
 {
 	static unsigned char got[32768];
-	struct stat st = fst(t, fh);
+	struct stat st = tu_fstat(t, fh);
 
 	assert_true(size + 16 <= sizeof got);
 	assert_int_equal(st.st_size, (off_t)size);
@@ -381,7 +354,7 @@ static void test_small_growth(void **state)
 	for (size_t i = 0; i < sizeof ref; i++)
 		ref[i] = (unsigned char)(i * 7 + i / 251 + 1);
 
-	fh = op(t, "/g", O_CREAT | O_RDWR | O_APPEND);
+	fh = tu_open(t, "/g", O_CREAT | O_RDWR | O_APPEND);
 	while (size < 20000) {
 		size_t n = steps[k++ % (sizeof steps / sizeof steps[0])];
 
@@ -391,7 +364,7 @@ static void test_small_growth(void **state)
 	}
 	assert_int_equal(rd_close(t, fh), 0);
 
-	fh = op(t, "/h", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/h", O_CREAT | O_RDWR);
 	for (size = 0; size < 4200; size++) {
 		assert_int_equal(rd_pwrite(t, fh, ref + size, 1, (off_t)size), 1);
 		check_file(t, fh, ref, size + 1);
@@ -400,7 +373,7 @@ static void test_small_growth(void **state)
 
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		assert_int_equal(tu_put(t, "/r", ref + i, sizes[i]), 0);
-		fh = op(t, "/r", O_RDONLY);
+		fh = tu_open(t, "/r", O_RDONLY);
 		check_file(t, fh, ref + i, sizes[i]);
 		assert_int_equal(rd_close(t, fh), 0);
 	}
@@ -413,7 +386,7 @@ static void test_small_growth(void **state)
 static void verify_large(rd_tree *t, rd_fh fh, const unsigned char *ref, size_t size,
 			 unsigned char *got)
 {
-	assert_int_equal(fst(t, fh).st_size, (off_t)size);
+	assert_int_equal(tu_fstat(t, fh).st_size, (off_t)size);
 	for (size_t off = 0; off < size; off += 3 << 20) {
 		size_t n = size - off < (3u << 20) ? size - off : 3u << 20;
 
@@ -438,7 +411,7 @@ static void test_large_file(void **state)
 	(void)state;
 	for (size_t i = 0; i < LARGE; i++)
 		ref[i] = (unsigned char)((i >> 12) * 31 + i * 7 + (i >> 20));
-	fh = op(t, "/big", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/big", O_CREAT | O_RDWR);
 	for (size_t off = 0; off < LARGE; off += 1u << 20)
 		assert_int_equal(rd_write(t, fh, ref + off, 1u << 20), 1 << 20);
 	memset(page_used, 1, LARGE / PAGE);
@@ -461,7 +434,7 @@ static void test_large_file(void **state)
 	verify_large(t, fh, ref, size, got);
 	for (size_t p = 0; p <= (size - 1) / PAGE; p++)
 		pages += page_used[p];
-	assert_int_equal(fst(t, fh).st_blocks, (blkcnt_t)(pages * 8));
+	assert_int_equal(tu_fstat(t, fh).st_blocks, (blkcnt_t)(pages * 8));
 	for (int i = 0; i < 500; i++) {
 		size_t off = rnd(&seed) % size, len = rnd(&seed) % 100000 + 1;
 		size_t want = off + len > size ? size - off : len;
@@ -490,31 +463,31 @@ static void test_timestamps(void **state)
 	rd_fh fh, na;
 
 	(void)state;
-	fh = op(t, "/f", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/f", O_CREAT | O_RDWR);
 	assert_int_equal(rd_futimens(t, fh, old), 0);
-	s0 = fst(t, fh);
+	s0 = tu_fstat(t, fh);
 	tick();
 	assert_int_equal(rd_write(t, fh, "", 0), 0);
-	s1 = fst(t, fh);
+	s1 = tu_fstat(t, fh);
 	assert_true(ts_eq(s1.st_mtim, s0.st_mtim) && ts_eq(s1.st_ctim, s0.st_ctim));
 	assert_int_equal(rd_write(t, fh, "x", 1), 1);
-	s1 = fst(t, fh);
+	s1 = tu_fstat(t, fh);
 	assert_true(ts_after(s1.st_mtim, s0.st_ctim));
 	assert_true(ts_after(s1.st_ctim, s0.st_ctim));
 	assert_true(ts_eq(s1.st_atim, s0.st_atim));
 	assert_int_equal(rd_futimens(t, fh, old), 0);
-	s0 = fst(t, fh);
+	s0 = tu_fstat(t, fh);
 	tick();
 	assert_int_equal(rd_pwrite(t, fh, "y", 1, 5), 1);
-	s1 = fst(t, fh);
+	s1 = tu_fstat(t, fh);
 	assert_true(ts_after(s1.st_mtim, s0.st_ctim) && ts_after(s1.st_ctim, s0.st_ctim));
 
 	/* atime (1000) older than mtime: a read moves it. */
 	assert_int_equal(rd_futimens(t, fh, old), 0);
-	s0 = fst(t, fh);
+	s0 = tu_fstat(t, fh);
 	tick();
 	assert_int_equal(rd_pread(t, fh, buf, 1, 0), 1);
-	s1 = fst(t, fh);
+	s1 = tu_fstat(t, fh);
 	assert_true(ts_after(s1.st_atim, s0.st_ctim));
 	assert_true(ts_eq(s1.st_mtim, s0.st_mtim) && ts_eq(s1.st_ctim, s0.st_ctim));
 	/* Now atime is newer than mtime and ctime: reads leave it. */
@@ -523,21 +496,21 @@ static void test_timestamps(void **state)
 	assert_int_equal(rd_pread(t, fh, buf, 1, 0), 1);
 	assert_int_equal(rd_read(t, fh, buf, 1), 1);
 	assert_int_equal(rd_preadv(t, fh, &iov, 1, 0), 1);
-	s1 = fst(t, fh);
+	s1 = tu_fstat(t, fh);
 	assert_true(ts_eq(s1.st_atim, s0.st_atim));
 	/* A write makes mtime newer again, so the next read moves atime. */
 	tick();
 	assert_int_equal(rd_pwrite(t, fh, "z", 1, 0), 1);
 	tick();
 	assert_int_equal(rd_preadv(t, fh, &iov, 1, -1), 1);
-	s1 = fst(t, fh);
+	s1 = tu_fstat(t, fh);
 	assert_true(ts_after(s1.st_atim, s1.st_mtim));
 
 	assert_int_equal(rd_futimens(t, fh, aonly), 0);
-	na = op(t, "/f", O_RDONLY | O_NOATIME);
+	na = tu_open(t, "/f", O_RDONLY | O_NOATIME);
 	tick();
 	assert_int_equal(rd_pread(t, na, buf, 1, 0), 1);
-	assert_int_equal(fst(t, fh).st_atim.tv_sec, 1000);
+	assert_int_equal(tu_fstat(t, fh).st_atim.tv_sec, 1000);
 	assert_int_equal(rd_close(t, na), 0);
 	assert_int_equal(rd_close(t, fh), 0);
 	tu_done(t);
@@ -573,8 +546,8 @@ struct snap {
 
 static void take(rd_tree *t, rd_fh fh, struct snap *s)
 {
-	s->st = fst(t, fh);
-	s->rs = stats(t);
+	s->st = tu_fstat(t, fh);
+	s->rs = tu_stats(t);
 	s->pos = rd_lseek(t, fh, 0, SEEK_CUR);
 	assert_true(s->st.st_size <= (off_t)sizeof s->data);
 	assert_int_equal(rd_pread(t, fh, s->data, sizeof s->data, 0), s->st.st_size);
@@ -609,7 +582,7 @@ static void test_enospc_changes_nothing(void **state)
 
 	(void)state;
 	memset(big, 0x5a, 2u << 20);
-	fh = op(t, "/f", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/f", O_CREAT | O_RDWR);
 	n = fill_quota(t, fh);
 	end = (off_t)(n * PAGE) - 100;
 	assert_int_equal(rd_ftruncate(t, fh, end), 0);
@@ -635,17 +608,17 @@ static void test_enospc_changes_nothing(void **state)
 	same(t, fh, a, b);
 	assert_int_equal(rd_pwrite(t, fh, big, 1, (off_t)(10 * n * PAGE)), -ENOSPC);
 	same(t, fh, a, b);
-	ap = op(t, "/f", O_WRONLY | O_APPEND);
+	ap = tu_open(t, "/f", O_WRONLY | O_APPEND);
 	assert_int_equal(rd_write(t, ap, big, 200), -ENOSPC);
 	same(t, fh, a, b);
 	assert_int_equal(rd_lseek(t, ap, 0, SEEK_CUR), 0);
 	assert_int_equal(rd_close(t, ap), 0);
-	assert_true(stats(t).quota_refusals >= refusals + 8);
+	assert_true(tu_stats(t).quota_refusals >= refusals + 8);
 
 	/* Overwriting pages the file already has needs no new space. */
 	assert_int_equal(rd_pwrite(t, fh, big, PAGE, 0), PAGE);
 	assert_int_equal(rd_pwrite(t, fh, big, 3000, end - 3000), 3000);
-	assert_int_equal(fst(t, fh).st_size, end);
+	assert_int_equal(tu_fstat(t, fh).st_size, end);
 	assert_int_equal(rd_close(t, fh), 0);
 	test_free(big);
 	test_free(b);
@@ -665,7 +638,7 @@ static void test_enospc_exact_fit(void **state)
 
 	(void)state;
 	memset(page, 0xa5, sizeof page);
-	fh = op(t, "/f", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/f", O_CREAT | O_RDWR);
 	n = fill_quota(t, fh);
 	end = (off_t)(n * PAGE);
 
@@ -675,7 +648,7 @@ static void test_enospc_exact_fit(void **state)
 	assert_int_equal(rd_pwrite(t, fh, page, 101, end - 100), -ENOSPC);
 	assert_int_equal(rd_pwrite(t, fh, page, 100, end - 100), 100);
 	assert_int_equal(tu_used(t), used);
-	assert_int_equal(fst(t, fh).st_size, end);
+	assert_int_equal(tu_fstat(t, fh).st_size, end);
 	assert_int_equal(rd_pread(t, fh, got, 100, end - 100), 100);
 	assert_memory_equal(got, page, 100);
 
@@ -685,7 +658,7 @@ static void test_enospc_exact_fit(void **state)
 	assert_int_equal(rd_pwrite(t, fh, page, PAGE, end - PAGE), PAGE);
 	assert_int_equal(tu_used(t), used);
 	assert_int_equal(rd_pwrite(t, fh, page, 1, end), -ENOSPC);
-	assert_int_equal(fst(t, fh).st_size, end);
+	assert_int_equal(tu_fstat(t, fh).st_size, end);
 	assert_int_equal(rd_pread(t, fh, got, PAGE, end - PAGE), PAGE);
 	assert_memory_equal(got, page, PAGE);
 	assert_int_equal(rd_close(t, fh), 0);

@@ -13,25 +13,6 @@
 
 #define PAGE 4096
 
-static rd_fh op(rd_tree *t, const char *path, int flags)
-{
-	rd_fh fh = 0;
-	int rc = rd_open(t, RD_ROOT, path, flags, 0644, &fh);
-
-	if (rc != 0)
-		print_error("rd_open(%s) = %d\n", path, rc);
-	assert_int_equal(rc, 0);
-	return fh;
-}
-
-static struct stat fst(rd_tree *t, rd_fh fh)
-{
-	struct stat st;
-
-	assert_int_equal(rd_fstat(t, fh, &st), 0);
-	return st;
-}
-
 static uint64_t data_bytes(rd_tree *t)
 {
 	struct rd_stats s;
@@ -69,8 +50,8 @@ static rd_fh filled(rd_tree *t, const char *path, size_t len, unsigned char c)
 	assert_true(len <= sizeof buf);
 	memset(buf, c, len);
 	assert_int_equal(tu_put(t, path, buf, len), 0);
-	fh = op(t, path, O_RDWR);
-	assert_int_equal(fst(t, fh).st_size, (off_t)len);
+	fh = tu_open(t, path, O_RDWR);
+	assert_int_equal(tu_fstat(t, fh).st_size, (off_t)len);
 	return fh;
 }
 
@@ -81,7 +62,7 @@ static void expect(rd_tree *t, rd_fh fh, size_t keep, size_t size, unsigned char
 
 	assert_true(size <= sizeof got);
 	memset(got, 0xee, sizeof got);
-	assert_int_equal(fst(t, fh).st_size, (off_t)size);
+	assert_int_equal(tu_fstat(t, fh).st_size, (off_t)size);
 	assert_int_equal(rd_pread(t, fh, got, sizeof got, 0), (ssize_t)size);
 	assert_true(all_is(got, keep, c));
 	assert_true(all_is(got + keep, size - keep, 0));
@@ -96,12 +77,12 @@ static void test_shrink_extend_zeros(void **state)
 
 	(void)state;
 	fh = filled(t, "/a", 3 * PAGE, 'A');
-	assert_int_equal(fst(t, fh).st_blocks, 24);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 24);
 	assert_int_equal(rd_ftruncate(t, fh, 5000), 0);
-	assert_int_equal(fst(t, fh).st_blocks, 16);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 16);
 	expect(t, fh, 5000, 5000, 'A');
 	assert_int_equal(rd_ftruncate(t, fh, 3 * PAGE), 0);
-	assert_int_equal(fst(t, fh).st_blocks, 16);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 16);
 	expect(t, fh, 5000, 3 * PAGE, 'A');
 	assert_int_equal(rd_close(t, fh), 0);
 
@@ -109,7 +90,7 @@ static void test_shrink_extend_zeros(void **state)
 	assert_int_equal(rd_truncate(t, RD_ROOT, "/b", 100), 0);
 	assert_int_equal(rd_truncate(t, RD_ROOT, "/b", 1500), 0);
 	expect(t, fh, 100, 1500, 'B');
-	assert_int_equal(fst(t, fh).st_blocks, 8);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 8);
 	assert_int_equal(rd_close(t, fh), 0);
 
 	fh = filled(t, "/c", 3000, 'C');
@@ -117,10 +98,10 @@ static void test_shrink_extend_zeros(void **state)
 	assert_int_equal(rd_ftruncate(t, fh, 3000), 0);
 	expect(t, fh, 2000, 3000, 'C');
 	assert_int_equal(rd_ftruncate(t, fh, 0), 0);
-	assert_int_equal(fst(t, fh).st_blocks, 0);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 0);
 	assert_int_equal(rd_ftruncate(t, fh, 2 * PAGE), 0);
 	expect(t, fh, 0, 2 * PAGE, 'C');
-	assert_int_equal(fst(t, fh).st_blocks, 0);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 0);
 	assert_int_equal(rd_close(t, fh), 0);
 
 	fh = filled(t, "/d", PAGE, 'D');
@@ -147,7 +128,7 @@ static void test_truncate_frees_pages(void **state)
 
 	(void)state;
 	memset(buf, 'x', sizeof buf);
-	fh = op(t, "/f", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/f", O_CREAT | O_RDWR);
 	assert_int_equal(rd_write(t, fh, buf, sizeof buf), sizeof buf);
 	d1 = data_bytes(t);
 	used1 = tu_used(t);
@@ -155,7 +136,7 @@ static void test_truncate_frees_pages(void **state)
 	assert_int_equal(rd_ftruncate(t, fh, 2 * PAGE + 1), 0);
 	assert_int_equal(data_bytes(t), d0 + 3 * PAGE);
 	assert_true(tu_used(t) <= used1 - 7 * PAGE);
-	assert_int_equal(fst(t, fh).st_blocks, 24);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 24);
 	assert_int_equal(rd_ftruncate(t, fh, 100 * PAGE), 0);
 	assert_int_equal(data_bytes(t), d0 + 3 * PAGE);
 	assert_int_equal(rd_ftruncate(t, fh, 0), 0);
@@ -175,34 +156,34 @@ static void test_truncate_errors(void **state)
 	assert_int_equal(rd_mkdir(t, RD_ROOT, "/d", 0755), 0);
 	assert_int_equal(rd_symlink(t, "f", RD_ROOT, "/lf"), 0);
 
-	w = op(t, "/f", O_RDWR);
+	w = tu_open(t, "/f", O_RDWR);
 	assert_int_equal(rd_ftruncate(t, w, -1), -EINVAL);
 	assert_int_equal(rd_truncate(t, RD_ROOT, "/f", -1), -EINVAL);
-	r = op(t, "/f", O_RDONLY);
+	r = tu_open(t, "/f", O_RDONLY);
 	assert_int_equal(rd_ftruncate(t, r, 0), -EINVAL);
-	p = op(t, "/f", O_PATH);
+	p = tu_open(t, "/f", O_PATH);
 	assert_int_equal(rd_ftruncate(t, p, 0), -EBADF);
-	d = op(t, "/d", O_RDONLY | O_DIRECTORY);
+	d = tu_open(t, "/d", O_RDONLY | O_DIRECTORY);
 	assert_int_equal(rd_ftruncate(t, d, 0), -EINVAL);
 	assert_int_equal(rd_truncate(t, RD_ROOT, "/d", 0), -EISDIR);
 	assert_int_equal(rd_truncate(t, RD_ROOT, "/nope", 0), -ENOENT);
 	assert_int_equal(rd_truncate(t, RD_ROOT, "/f/x", 0), -ENOTDIR);
-	assert_int_equal(fst(t, w).st_size, 10);
+	assert_int_equal(tu_fstat(t, w).st_size, 10);
 
 	/* A path is followed through a symlink; a relative one from a base. */
 	assert_int_equal(rd_truncate(t, RD_ROOT, "/lf", 7), 0);
-	assert_int_equal(fst(t, w).st_size, 7);
+	assert_int_equal(tu_fstat(t, w).st_size, 7);
 	assert_int_equal(rd_truncate(t, d, "../f", 6), 0);
-	assert_int_equal(fst(t, w).st_size, 6);
+	assert_int_equal(tu_fstat(t, w).st_size, 6);
 
 	/* A normal user needs write permission on the file. */
 	rd_tree_set_cred(t, 1000, 1000, NULL, 0);
 	assert_int_equal(rd_truncate(t, RD_ROOT, "/f", 0), -EACCES);
-	assert_int_equal(fst(t, w).st_size, 6);
+	assert_int_equal(tu_fstat(t, w).st_size, 6);
 	rd_tree_set_cred(t, 0, 0, NULL, 0);
 	assert_int_equal(rd_chmod(t, RD_ROOT, "/f", 0, 0), 0);
 	assert_int_equal(rd_truncate(t, RD_ROOT, "/f", 5), 0);
-	assert_int_equal(fst(t, w).st_size, 5);
+	assert_int_equal(tu_fstat(t, w).st_size, 5);
 
 	assert_int_equal(rd_close(t, w), 0);
 	assert_int_equal(rd_close(t, r), 0);
@@ -222,17 +203,17 @@ static void test_truncate_times(void **state)
 	(void)state;
 	fh = filled(t, "/f", 100, 'f');
 	assert_int_equal(rd_futimens(t, fh, old), 0);
-	s0 = fst(t, fh);
+	s0 = tu_fstat(t, fh);
 	tick();
 	assert_int_equal(rd_ftruncate(t, fh, 50), 0);
-	s1 = fst(t, fh);
+	s1 = tu_fstat(t, fh);
 	assert_true(ts_after(s1.st_mtim, s0.st_ctim) && ts_after(s1.st_ctim, s0.st_ctim));
 	assert_int_equal(s1.st_atim.tv_sec, 1000);
 	assert_int_equal(rd_futimens(t, fh, old), 0);
-	s0 = fst(t, fh);
+	s0 = tu_fstat(t, fh);
 	tick();
 	assert_int_equal(rd_truncate(t, RD_ROOT, "/f", 5000), 0);
-	s1 = fst(t, fh);
+	s1 = tu_fstat(t, fh);
 	assert_true(ts_after(s1.st_mtim, s0.st_ctim) && ts_after(s1.st_ctim, s0.st_ctim));
 	assert_int_equal(rd_close(t, fh), 0);
 	tu_done(t);
@@ -249,16 +230,16 @@ static void test_truncate_same_size_times(void **state)
 	(void)state;
 	fh = filled(t, "/f", 50, 'f');
 	assert_int_equal(rd_futimens(t, fh, old), 0);
-	s0 = fst(t, fh);
+	s0 = tu_fstat(t, fh);
 	tick();
 	assert_int_equal(rd_ftruncate(t, fh, 50), 0);
-	s1 = fst(t, fh);
+	s1 = tu_fstat(t, fh);
 	assert_true(ts_after(s1.st_mtim, s0.st_ctim) && ts_after(s1.st_ctim, s0.st_ctim));
 	assert_int_equal(rd_futimens(t, fh, old), 0);
-	s0 = fst(t, fh);
+	s0 = tu_fstat(t, fh);
 	tick();
 	assert_int_equal(rd_truncate(t, RD_ROOT, "/f", 50), 0);
-	s1 = fst(t, fh);
+	s1 = tu_fstat(t, fh);
 	assert_true(ts_after(s1.st_mtim, s0.st_ctim) && ts_after(s1.st_ctim, s0.st_ctim));
 	assert_int_equal(rd_close(t, fh), 0);
 	tu_done(t);
@@ -295,22 +276,22 @@ static void test_truncate_huge_sparse(void **state)
 	rd_fh fh;
 
 	(void)state;
-	fh = op(t, "/s", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/s", O_CREAT | O_RDWR);
 	assert_int_equal(rd_ftruncate(t, fh, tib), 0);
-	assert_int_equal(fst(t, fh).st_size, tib);
-	assert_int_equal(fst(t, fh).st_blocks, 0);
+	assert_int_equal(tu_fstat(t, fh).st_size, tib);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 0);
 	memset(buf, 0xee, sizeof buf);
 	assert_int_equal(rd_pread(t, fh, buf, sizeof buf, tib / 2), sizeof buf);
 	assert_true(all_is(buf, sizeof buf, 0));
 	assert_int_equal(rd_pwrite(t, fh, "x", 1, tib - 1), 1);
-	assert_int_equal(fst(t, fh).st_size, tib);
-	assert_int_equal(fst(t, fh).st_blocks, 8);
+	assert_int_equal(tu_fstat(t, fh).st_size, tib);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 8);
 	assert_int_equal(data_bytes(t), d0 + PAGE);
 	assert_int_equal(rd_lseek(t, fh, 0, SEEK_DATA), tib - PAGE);
 	assert_int_equal(rd_pread(t, fh, buf, sizeof buf, tib - 1), 1);
 	assert_int_equal(buf[0], 'x');
 	assert_int_equal(rd_ftruncate(t, fh, 0), 0);
-	assert_int_equal(fst(t, fh).st_blocks, 0);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 0);
 	assert_int_equal(data_bytes(t), d0);
 	assert_int_equal(rd_close(t, fh), 0);
 	tu_done(t);
@@ -324,10 +305,10 @@ static void test_truncate_max_size(void **state)
 	rd_fh fh;
 
 	(void)state;
-	fh = op(t, "/s", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/s", O_CREAT | O_RDWR);
 	assert_int_equal(rd_ftruncate(t, fh, LLONG_MAX), 0);
-	assert_int_equal(fst(t, fh).st_size, LLONG_MAX);
-	assert_int_equal(fst(t, fh).st_blocks, 0);
+	assert_int_equal(tu_fstat(t, fh).st_size, LLONG_MAX);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 0);
 	memset(buf, 0xee, sizeof buf);
 	assert_int_equal(rd_pread(t, fh, buf, sizeof buf, LLONG_MAX - 1000), sizeof buf);
 	assert_true(all_is(buf, sizeof buf, 0));
@@ -344,10 +325,10 @@ static void test_fallocate_modes(void **state)
 	rd_fh fh;
 
 	(void)state;
-	fh = op(t, "/f", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/f", O_CREAT | O_RDWR);
 	/* Mode 0 allocates and extends; the new bytes read as zeros. */
 	assert_int_equal(rd_fallocate(t, fh, 0, 0, 10000), 0);
-	st = fst(t, fh);
+	st = tu_fstat(t, fh);
 	assert_int_equal(st.st_size, 10000);
 	assert_int_equal(st.st_blocks, 24);
 	memset(buf, 0xee, sizeof buf);
@@ -355,31 +336,31 @@ static void test_fallocate_modes(void **state)
 	assert_true(all_is(buf, 10000, 0));
 	/* KEEP_SIZE allocates past the end without moving it. */
 	assert_int_equal(rd_fallocate(t, fh, FALLOC_FL_KEEP_SIZE, 0, 20000), 0);
-	st = fst(t, fh);
+	st = tu_fstat(t, fh);
 	assert_int_equal(st.st_size, 10000);
 	assert_int_equal(st.st_blocks, 40);
 	assert_int_equal(rd_fallocate(t, fh, 0, 5, 10), 0);
-	assert_int_equal(fst(t, fh).st_size, 10000);
-	assert_int_equal(fst(t, fh).st_blocks, 40);
+	assert_int_equal(tu_fstat(t, fh).st_size, 10000);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 40);
 	/* Writing into allocated pages takes no new space. */
 	d = data_bytes(t);
 	memset(buf, 'B', 20000);
 	assert_int_equal(rd_pwrite(t, fh, buf, 20000, 0), 20000);
 	assert_int_equal(data_bytes(t), d);
-	assert_int_equal(fst(t, fh).st_blocks, 40);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 40);
 
 	/* PUNCH_HOLE|KEEP_SIZE frees whole pages and zeros partial ones. */
 	assert_int_equal(rd_fallocate(t, fh, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PAGE, 2 * PAGE), 0);
-	st = fst(t, fh);
+	st = tu_fstat(t, fh);
 	assert_int_equal(st.st_size, 20000);
 	assert_int_equal(st.st_blocks, 24);
 	assert_int_equal(data_bytes(t), d - 2 * PAGE);
 	assert_int_equal(rd_lseek(t, fh, 0, SEEK_HOLE), PAGE);
 	assert_int_equal(rd_lseek(t, fh, PAGE, SEEK_DATA), 3 * PAGE);
 	assert_int_equal(rd_fallocate(t, fh, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 100, 200), 0);
-	assert_int_equal(fst(t, fh).st_blocks, 24);
+	assert_int_equal(tu_fstat(t, fh).st_blocks, 24);
 	assert_int_equal(rd_fallocate(t, fh, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 30000, 5000), 0);
-	assert_int_equal(fst(t, fh).st_size, 20000);
+	assert_int_equal(tu_fstat(t, fh).st_size, 20000);
 	assert_int_equal(rd_pread(t, fh, buf, sizeof buf, 0), 20000);
 	assert_true(all_is(buf, 100, 'B'));
 	assert_true(all_is(buf + 100, 200, 0));
@@ -402,12 +383,12 @@ static void test_fallocate_zero_range(void **state)
 	(void)state;
 	memset(buf, 'B', sizeof buf);
 	assert_int_equal(tu_put(t, "/f", buf, 20000), 0);
-	fh = op(t, "/f", O_RDWR);
+	fh = tu_open(t, "/f", O_RDWR);
 	used = tu_used(t);
 	assert_int_equal(rd_fallocate(t, fh, FALLOC_FL_ZERO_RANGE, 13000, 2000), -EOPNOTSUPP);
 	assert_int_equal(rd_fallocate(t, fh, FALLOC_FL_ZERO_RANGE, 19000, 5000), -EOPNOTSUPP);
 	assert_int_equal(rd_fallocate(t, fh, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, 24000, 5000), -EOPNOTSUPP);
-	assert_int_equal(fst(t, fh).st_size, 20000);
+	assert_int_equal(tu_fstat(t, fh).st_size, 20000);
 	assert_int_equal(tu_used(t), used);
 	memset(buf, 0xee, sizeof buf);
 	assert_int_equal(rd_pread(t, fh, buf, sizeof buf, 0), 20000);
@@ -424,7 +405,7 @@ static void test_fallocate_errors(void **state)
 
 	(void)state;
 	assert_int_equal(rd_mkdir(t, RD_ROOT, "/d", 0755), 0);
-	w = op(t, "/f", O_CREAT | O_RDWR);
+	w = tu_open(t, "/f", O_CREAT | O_RDWR);
 	assert_int_equal(rd_fallocate(t, w, 0, 0, 0), -EINVAL);
 	assert_int_equal(rd_fallocate(t, w, 0, -1, 10), -EINVAL);
 	assert_int_equal(rd_fallocate(t, w, 0, 0, -1), -EINVAL);
@@ -435,18 +416,18 @@ static void test_fallocate_errors(void **state)
 	assert_int_equal(rd_fallocate(t, w, FALLOC_FL_INSERT_RANGE, 0, PAGE), -EOPNOTSUPP);
 	assert_int_equal(rd_fallocate(t, w, FALLOC_FL_ZERO_RANGE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 10),
 			 -EOPNOTSUPP);
-	r = op(t, "/f", O_RDONLY);
+	r = tu_open(t, "/f", O_RDONLY);
 	assert_int_equal(rd_fallocate(t, r, 0, 0, 10), -EBADF);
-	d = op(t, "/d", O_RDONLY | O_DIRECTORY);
+	d = tu_open(t, "/d", O_RDONLY | O_DIRECTORY);
 	assert_int_equal(rd_fallocate(t, d, 0, 0, 10), -EBADF);
-	assert_int_equal(fst(t, w).st_size, 0);
+	assert_int_equal(tu_fstat(t, w).st_size, 0);
 
 	/* Beyond the quota: ENOSPC and nothing allocated or extended. */
 	used = tu_used(t);
 	assert_int_equal(rd_fallocate(t, w, 0, 0, 2 << 20), -ENOSPC);
 	assert_int_equal(rd_fallocate(t, w, FALLOC_FL_KEEP_SIZE, 0, 2 << 20), -ENOSPC);
-	assert_int_equal(fst(t, w).st_size, 0);
-	assert_int_equal(fst(t, w).st_blocks, 0);
+	assert_int_equal(tu_fstat(t, w).st_size, 0);
+	assert_int_equal(tu_fstat(t, w).st_blocks, 0);
 	assert_int_equal(tu_used(t), used);
 	assert_int_equal(rd_close(t, w), 0);
 	assert_int_equal(rd_close(t, r), 0);
@@ -467,10 +448,10 @@ static void test_fallocate_times(void **state)
 	fh = filled(t, "/f", 3 * PAGE, 'x');
 	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
 		assert_int_equal(rd_futimens(t, fh, old), 0);
-		s0 = fst(t, fh);
+		s0 = tu_fstat(t, fh);
 		tick();
 		assert_int_equal(rd_fallocate(t, fh, modes[i], PAGE, 8 * PAGE), 0);
-		s1 = fst(t, fh);
+		s1 = tu_fstat(t, fh);
 		assert_true(ts_after(s1.st_mtim, s0.st_ctim));
 		assert_true(ts_after(s1.st_ctim, s0.st_ctim));
 		assert_int_equal(s1.st_atim.tv_sec, 1000);

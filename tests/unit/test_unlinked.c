@@ -13,33 +13,6 @@
 
 #define PAGE 4096
 
-static rd_fh op(rd_tree *t, const char *path, int flags)
-{
-	rd_fh fh = 0;
-	int rc = rd_open(t, RD_ROOT, path, flags, 0644, &fh);
-
-	if (rc != 0)
-		print_error("rd_open(%s) = %d\n", path, rc);
-	assert_int_equal(rc, 0);
-	return fh;
-}
-
-static struct stat fst(rd_tree *t, rd_fh fh)
-{
-	struct stat st;
-
-	assert_int_equal(rd_fstat(t, fh, &st), 0);
-	return st;
-}
-
-static struct rd_stats stats(rd_tree *t)
-{
-	struct rd_stats s;
-
-	assert_int_equal(rd_tree_stats(t, &s), 0);
-	return s;
-}
-
 static void pattern(unsigned char *p, size_t n, unsigned seed)
 {
 	for (size_t i = 0; i < n; i++)
@@ -65,25 +38,25 @@ static void test_unlinked_stays_usable(void **state)
 
 	(void)state;
 	warm(t, "/u");
-	s0 = stats(t);
+	s0 = tu_stats(t);
 	pattern(data, sizeof data, 1);
-	fh = op(t, "/u", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/u", O_CREAT | O_RDWR);
 	assert_int_equal(rd_write(t, fh, data, sizeof data), sizeof data);
 	assert_int_equal(rd_unlink(t, RD_ROOT, "/u", 0), 0);
 	assert_int_equal(rd_stat(t, RD_ROOT, "/u", &st, 0), -ENOENT);
-	st = fst(t, fh);
+	st = tu_fstat(t, fh);
 	assert_int_equal(st.st_nlink, 0);
 	assert_int_equal(st.st_size, sizeof data);
 	assert_int_equal(rd_pread(t, fh, got, sizeof got, 0), sizeof got);
 	assert_memory_equal(got, data, sizeof data);
-	assert_true(stats(t).data_bytes >= s0.data_bytes + sizeof data);
+	assert_true(tu_stats(t).data_bytes >= s0.data_bytes + sizeof data);
 
 	/* Still a full file: write, truncate, fallocate all work. */
 	assert_int_equal(rd_write(t, fh, "Z", 1), 1);
-	assert_int_equal(fst(t, fh).st_size, sizeof data + 1);
+	assert_int_equal(tu_fstat(t, fh).st_size, sizeof data + 1);
 	assert_int_equal(rd_ftruncate(t, fh, 3), 0);
 	assert_int_equal(rd_fallocate(t, fh, 0, 0, 2 * PAGE), 0);
-	st = fst(t, fh);
+	st = tu_fstat(t, fh);
 	assert_int_equal(st.st_size, 2 * PAGE);
 	assert_int_equal(st.st_blocks, 16);
 	memset(got, 0xee, 2 * PAGE);
@@ -98,10 +71,10 @@ static void test_unlinked_stays_usable(void **state)
 	assert_int_equal(rd_stat(t, RD_ROOT, "/back", &st, 0), -ENOENT);
 
 	assert_int_equal(rd_close(t, fh), 0);
-	assert_int_equal(stats(t).bytes_used, s0.bytes_used);
-	assert_int_equal(stats(t).data_bytes, s0.data_bytes);
-	assert_int_equal(stats(t).open_files, s0.open_files);
-	assert_int_equal(stats(t).nodes, s0.nodes);
+	assert_int_equal(tu_stats(t).bytes_used, s0.bytes_used);
+	assert_int_equal(tu_stats(t).data_bytes, s0.data_bytes);
+	assert_int_equal(tu_stats(t).open_files, s0.open_files);
+	assert_int_equal(tu_stats(t).nodes, s0.nodes);
 	tu_done(t);
 }
 
@@ -116,11 +89,11 @@ static void test_last_handle_frees(void **state)
 
 	(void)state;
 	warm(t, "/f");
-	s0 = stats(t);
+	s0 = tu_stats(t);
 	pattern(data, sizeof data, 2);
 	assert_int_equal(tu_put(t, "/f", data, sizeof data), 0);
-	a = op(t, "/f", O_RDONLY);
-	b = op(t, "/f", O_RDWR);
+	a = tu_open(t, "/f", O_RDONLY);
+	b = tu_open(t, "/f", O_RDWR);
 	assert_int_equal(rd_fh_ref(t, b), 0);
 	assert_int_equal(rd_unlink(t, RD_ROOT, "/f", 0), 0);
 	used1 = tu_used(t);
@@ -130,13 +103,13 @@ static void test_last_handle_frees(void **state)
 	assert_int_equal(tu_used(t), used1);
 	assert_int_equal(rd_close(t, b), 0);
 	assert_int_equal(tu_used(t), used1);
-	assert_int_equal(fst(t, b).st_nlink, 0);
+	assert_int_equal(tu_fstat(t, b).st_nlink, 0);
 	assert_int_equal(rd_pread(t, b, got, sizeof got, 0), sizeof got);
 	assert_memory_equal(got, data, sizeof data);
 	assert_int_equal(rd_close(t, b), 0);
 	assert_int_equal(tu_used(t), s0.bytes_used);
-	assert_int_equal(stats(t).data_bytes, s0.data_bytes);
-	assert_int_equal(stats(t).open_files, s0.open_files);
+	assert_int_equal(tu_stats(t).data_bytes, s0.data_bytes);
+	assert_int_equal(tu_stats(t).open_files, s0.open_files);
 	tu_done(t);
 }
 
@@ -150,13 +123,13 @@ static void test_name_reuse(void **state)
 
 	(void)state;
 	assert_int_equal(tu_put(t, "/n", "old", 3), 0);
-	old = op(t, "/n", O_RDWR);
+	old = tu_open(t, "/n", O_RDWR);
 	assert_int_equal(rd_unlink(t, RD_ROOT, "/n", 0), 0);
-	nw = op(t, "/n", O_CREAT | O_EXCL | O_RDWR);
+	nw = tu_open(t, "/n", O_CREAT | O_EXCL | O_RDWR);
 	assert_int_equal(rd_write(t, nw, "new!", 4), 4);
 	assert_int_equal(rd_pwrite(t, old, "OLD", 3, 0), 3);
-	old_st = fst(t, old);
-	new_st = fst(t, nw);
+	old_st = tu_fstat(t, old);
+	new_st = tu_fstat(t, nw);
 	assert_true(old_st.st_ino != new_st.st_ino);
 	assert_int_equal(old_st.st_nlink, 0);
 	assert_int_equal(new_st.st_nlink, 1);
@@ -182,15 +155,15 @@ static void test_rename_over_open(void **state)
 	pattern(data, sizeof data, 3);
 	assert_int_equal(tu_put(t, "/v", data, sizeof data), 0);
 	assert_int_equal(tu_put(t, "/u", "uuu", 3), 0);
-	v = op(t, "/v", O_RDONLY);
+	v = tu_open(t, "/v", O_RDONLY);
 	assert_int_equal(rd_rename(t, RD_ROOT, "/u", RD_ROOT, "/v", 0), 0);
-	assert_int_equal(fst(t, v).st_nlink, 0);
+	assert_int_equal(tu_fstat(t, v).st_nlink, 0);
 	assert_int_equal(rd_pread(t, v, got, sizeof got, 0), sizeof got);
 	assert_memory_equal(got, data, sizeof data);
 	assert_int_equal(tu_get(t, "/v", got, sizeof got), 3);
-	d_before = stats(t).data_bytes;
+	d_before = tu_stats(t).data_bytes;
 	assert_int_equal(rd_close(t, v), 0);
-	assert_int_equal(stats(t).data_bytes, d_before - sizeof data);
+	assert_int_equal(tu_stats(t).data_bytes, d_before - sizeof data);
 	tu_done(t);
 }
 
@@ -203,20 +176,20 @@ static void test_hardlink_then_unlink(void **state)
 	rd_fh fh;
 
 	(void)state;
-	d0 = stats(t).data_bytes;
+	d0 = tu_stats(t).data_bytes;
 	assert_int_equal(tu_put(t, "/a", "abc", 3), 0);
 	assert_int_equal(rd_link(t, RD_ROOT, "/a", RD_ROOT, "/b", 0), 0);
-	fh = op(t, "/a", O_RDWR);
-	assert_int_equal(fst(t, fh).st_nlink, 2);
+	fh = tu_open(t, "/a", O_RDWR);
+	assert_int_equal(tu_fstat(t, fh).st_nlink, 2);
 	assert_int_equal(rd_unlink(t, RD_ROOT, "/a", 0), 0);
-	assert_int_equal(fst(t, fh).st_nlink, 1);
+	assert_int_equal(tu_fstat(t, fh).st_nlink, 1);
 	assert_int_equal(rd_pwrite(t, fh, "X", 1, 0), 1);
 	assert_int_equal(tu_get(t, "/b", buf, sizeof buf), 3);
 	assert_memory_equal(buf, "Xbc", 3);
 	assert_int_equal(rd_unlink(t, RD_ROOT, "/b", 0), 0);
-	assert_int_equal(fst(t, fh).st_nlink, 0);
+	assert_int_equal(tu_fstat(t, fh).st_nlink, 0);
 	assert_int_equal(rd_close(t, fh), 0);
-	assert_int_equal(stats(t).data_bytes, d0);
+	assert_int_equal(tu_stats(t).data_bytes, d0);
 	tu_done(t);
 }
 
@@ -226,19 +199,19 @@ static void test_unlinked_counts_quota(void **state)
 {
 	rd_tree *t = tu_tree(1u << 20, 0);
 	static unsigned char data[1 << 20];
-	struct rd_stats s = stats(t);
+	struct rd_stats s = tu_stats(t);
 	size_t len = (size_t)((s.quota - s.bytes_used) * 6 / 10) / PAGE * PAGE;
 	rd_fh big, other;
 
 	(void)state;
 	assert_true(len >= 16 * PAGE);
 	pattern(data, len, 4);
-	big = op(t, "/big", O_CREAT | O_RDWR);
-	other = op(t, "/other", O_CREAT | O_RDWR);
+	big = tu_open(t, "/big", O_CREAT | O_RDWR);
+	other = tu_open(t, "/other", O_CREAT | O_RDWR);
 	assert_int_equal(rd_write(t, big, data, len), (ssize_t)len);
 	assert_int_equal(rd_unlink(t, RD_ROOT, "/big", 0), 0);
 	assert_int_equal(rd_write(t, other, data, len), -ENOSPC);
-	assert_int_equal(fst(t, other).st_size, 0);
+	assert_int_equal(tu_fstat(t, other).st_size, 0);
 	assert_int_equal(rd_close(t, big), 0);
 	assert_int_equal(rd_write(t, other, data, len), (ssize_t)len);
 	assert_int_equal(rd_close(t, other), 0);
@@ -255,15 +228,15 @@ static void test_tmpfile_freed(void **state)
 
 	(void)state;
 	assert_int_equal(rd_mkdir(t, RD_ROOT, "/d", 0755), 0);
-	s0 = stats(t);
+	s0 = tu_stats(t);
 	pattern(data, sizeof data, 5);
-	fh = op(t, "/d", O_TMPFILE | O_RDWR);
+	fh = tu_open(t, "/d", O_TMPFILE | O_RDWR);
 	assert_int_equal(rd_write(t, fh, data, sizeof data), sizeof data);
 	assert_true(tu_used(t) >= s0.bytes_used + sizeof data);
 	assert_int_equal(rd_close(t, fh), 0);
-	assert_int_equal(stats(t).bytes_used, s0.bytes_used);
-	assert_int_equal(stats(t).data_bytes, s0.data_bytes);
-	assert_int_equal(stats(t).nodes, s0.nodes);
+	assert_int_equal(tu_stats(t).bytes_used, s0.bytes_used);
+	assert_int_equal(tu_stats(t).data_bytes, s0.data_bytes);
+	assert_int_equal(tu_stats(t).nodes, s0.nodes);
 	tu_done(t);
 }
 
@@ -297,9 +270,9 @@ static void test_unlinked_across_fork(void **state)
 
 	(void)state;
 	warm(t, "/x");
-	s0 = stats(t);
+	s0 = tu_stats(t);
 	pattern(data, sizeof data, 6);
-	fh = op(t, "/x", O_CREAT | O_RDWR);
+	fh = tu_open(t, "/x", O_CREAT | O_RDWR);
 	assert_int_equal(rd_write(t, fh, data, sizeof data), sizeof data);
 	assert_int_equal(rd_fh_ref(t, fh), 0); /* the child's reference */
 	assert_int_equal(pipe(go), 0);
@@ -318,9 +291,9 @@ static void test_unlinked_across_fork(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(stats(t).bytes_used, s0.bytes_used);
-	assert_int_equal(stats(t).data_bytes, s0.data_bytes);
-	assert_int_equal(stats(t).open_files, s0.open_files);
+	assert_int_equal(tu_stats(t).bytes_used, s0.bytes_used);
+	assert_int_equal(tu_stats(t).data_bytes, s0.data_bytes);
+	assert_int_equal(tu_stats(t).open_files, s0.open_files);
 	tu_done(t);
 }
 

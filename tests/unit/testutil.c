@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <string.h>
 
@@ -67,4 +68,31 @@ uint64_t tu_used(rd_tree *t)
 
 	assert_int_equal(rd_tree_stats(t, &st), 0);
 	return st.bytes_used;
+}
+
+rd_fh tu_open(rd_tree *t, const char *path, int flags)
+{
+	rd_fh fh = 0;
+	int rc = rd_open(t, RD_ROOT, path, flags, 0644, &fh);
+
+	if (rc != 0)
+		print_error("rd_open(%s) = %d\n", path, rc);
+	assert_int_equal(rc, 0);
+	return fh;
+}
+
+struct stat tu_fstat(rd_tree *t, rd_fh fh)
+{
+	struct stat st;
+
+	assert_int_equal(rd_fstat(t, fh, &st), 0);
+	return st;
+}
+
+struct rd_stats tu_stats(rd_tree *t)
+{
+	struct rd_stats s;
+
+	assert_int_equal(rd_tree_stats(t, &s), 0);
+	return s;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sys/stat.h>
 #include <ramdir/core.h>
 
 /* A private tree with the given quota (0: 64 MiB) and node limit. */
@@ -21,4 +22,9 @@ int tu_put(rd_tree *t, const char *path, const void *data, size_t len);
 ssize_t tu_get(rd_tree *t, const char *path, void *buf, size_t cap);
 /* bytes_used from rd_tree_stats. */
 uint64_t tu_used(rd_tree *t);
+/* rd_open from the root with mode 0644, which must succeed. */
+rd_fh tu_open(rd_tree *t, const char *path, int flags);
+/* rd_fstat / rd_tree_stats, which must succeed. */
+struct stat tu_fstat(rd_tree *t, rd_fh fh);
+struct rd_stats tu_stats(rd_tree *t);
 #endif
