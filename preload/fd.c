@@ -60,12 +60,16 @@ void rp_fd_set(int fd, rd_fh fh)
 	if (fd > __atomic_load_n(&fd_high, __ATOMIC_RELAXED))
 		__atomic_store_n(&fd_high, fd, __ATOMIC_RELAXED);
 	rp_debug(RP_DBG_FD, "fd %d -> %#llx", fd, (unsigned long long)fh);
+	if (fd <= 2)
+		rp_std_bind(fd);
 }
 
 rd_fh rp_fd_forget(int fd)
 {
 	if (fd < 0 || (size_t)fd >= fd_cap || !fd_tab)
 		return 0;
+	if (fd <= 2 && fd_tab[fd])
+		rp_std_unbind(fd); /* flush into the tree while the mapping stands */
 	return __atomic_exchange_n(&fd_tab[fd], 0, __ATOMIC_ACQ_REL);
 }
 

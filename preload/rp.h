@@ -83,6 +83,13 @@ void rp_fd_set(int fd, rd_fh fh);
  * reference to its open file. */
 void rp_fd_after_fork(void);
 
+/* ---- standard streams on tree descriptors (stdstream.c) ---- */
+/* A tree file was put on descriptor 0, 1 or 2 / is about to leave it. */
+void rp_std_bind(int fd);
+void rp_std_unbind(int fd);
+/* The descriptor of one of our standard streams, -1 for any other FILE. */
+int rp_std_fileno(FILE *fp);
+
 /* ---- paths (path.c) ---- */
 /* Re-read the real working directory (start-up, and after a real chdir). */
 void rp_cwd_refresh(void);

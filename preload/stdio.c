@@ -507,6 +507,10 @@ static FILE *stdio_freopen_real_stream(const char *path, const char *mode, int k
 	int old, fd;
 	FILE *nf;
 
+	/* Which standard stream this is, decided before the descriptor moves:
+	 * moving a tree file onto 0-2 rebinds the global (stdstream.c). */
+	FILE **std = fp == stdin ? &stdin : fp == stdout ? &stdout : fp == stderr ? &stderr : NULL;
+
 	fflush(fp);
 	old = stdio_real_fileno(fp);
 	fd = stdio_reopen_target(path, k, at, old, m, &real, NULL, &abs);
@@ -526,12 +530,8 @@ static FILE *stdio_freopen_real_stream(const char *path, const char *mode, int k
 		return stdio_null(-err);
 	}
 	fp->_fileno = -1;
-	if (fp == stdin)
-		stdin = nf;
-	else if (fp == stdout)
-		stdout = nf;
-	else if (fp == stderr)
-		stderr = nf;
+	if (std)
+		*std = nf;
 	return nf;
 }
 
@@ -675,8 +675,10 @@ RP_EXPORT int fileno(FILE *fp)
 {
 	int fd = -1;
 
-	if (!stdio_find(fp, &fd) || fd < 0)
-		return REAL(fileno)(fp);
+	if (!stdio_find(fp, &fd) || fd < 0) {
+		fd = rp_std_fileno(fp);
+		return fd >= 0 ? fd : REAL(fileno)(fp);
+	}
 	return fd;
 }
 
@@ -684,8 +686,10 @@ RP_EXPORT int fileno_unlocked(FILE *fp)
 {
 	int fd = -1;
 
-	if (!stdio_find(fp, &fd) || fd < 0)
-		return REAL(fileno_unlocked)(fp);
+	if (!stdio_find(fp, &fd) || fd < 0) {
+		fd = rp_std_fileno(fp);
+		return fd >= 0 ? fd : REAL(fileno_unlocked)(fp);
+	}
 	return fd;
 }
 
