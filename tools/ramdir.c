@@ -322,6 +322,7 @@ static void print_stats(rd_tree *t, double secs)
 	fprintf(stderr, "  %-18s %12s\n", "written", human(s.bytes_written, a, sizeof a));
 	fprintf(stderr, "  %-18s %12s\n", "read", human(s.bytes_read, a, sizeof a));
 	fprintf(stderr, "  %-18s %12llu\n", "quota refusals", (unsigned long long)s.quota_refusals);
+	fprintf(stderr, "  %-18s %12llu\n", "open at exit", (unsigned long long)s.open_files);
 	fprintf(stderr, "  %-18s %12.2f s\n", "time", secs);
 }
 

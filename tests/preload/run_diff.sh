@@ -12,9 +12,14 @@ work=$(mktemp -d)
 real=$(mktemp -d /dev/shm/ramdir-diff.XXXXXX)
 trap 'rm -rf "$work" "$real"' EXIT
 
-"$@" "$real/root" >"$work/real.out" 2>&1
+# Both sides start in an empty scratch directory: a scenario that loses its
+# way (say, a working directory that should be in the tree) then writes
+# there, never into the source tree the tests were started from.
+mkdir "$work/cwd-real" "$work/cwd-ram"
+(cd "$work/cwd-real" && "$@" "$real/root") >"$work/real.out" 2>&1
 rc_real=$?
-env LD_PRELOAD="$lib" RAMDIR_PREFIX="$prefix" RAMDIR_QUOTA=256M "$@" "$prefix/root" >"$work/ram.out" 2>&1
+(cd "$work/cwd-ram" && env LD_PRELOAD="$lib" RAMDIR_PREFIX="$prefix" RAMDIR_QUOTA=256M "$@" "$prefix/root") \
+	>"$work/ram.out" 2>&1
 rc_ram=$?
 
 sed -i "s#$real/root#ROOT#g" "$work/real.out"
