@@ -231,6 +231,11 @@ static int data_reserve_pages(rd_tree *t, struct rd_node *n, uint64_t off, uint6
 {
 	uint64_t first = data_page_of(off), last = data_page_of(end - 1), idx;
 	uint8_t *types = page_types(t);
+	/* The map may grow below (taller, or out of its one-page direct
+	 * form); a refusal must give it back in exactly this shape, because
+	 * the quota counts its nodes. Only a non-empty map keeps a shape. */
+	uint32_t height0 = (uint32_t)(n->map.root & RADIX_HMASK);
+	int had_map = n->map.root != 0;
 
 	for (idx = first; idx <= last; idx++) {
 		uint64_t page;
@@ -247,6 +252,8 @@ static int data_reserve_pages(rd_tree *t, struct rd_node *n, uint64_t off, uint6
 		if (rc < 0) {
 			if (idx > first)
 				data_rollback(t, n, first, idx - 1);
+			if (had_map)
+				radix_restore_height(t, &n->map, height0);
 			return rc;
 		}
 		types[page_idx(t, page)] = PG_NEW;

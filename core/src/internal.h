@@ -206,6 +206,8 @@ int radix_set(rd_tree *t, struct rd_radix *r, uint64_t idx, uint64_t val);
 void radix_clear(rd_tree *t, struct rd_radix *r, uint64_t idx);
 /* First non-zero slot at index >= *idx: returns its value and stores its index. */
 uint64_t radix_next(rd_tree *t, const struct rd_radix *r, uint64_t *idx);
+/* After a rollback: shrink back to the height the map had (0: direct page). */
+void radix_restore_height(rd_tree *t, struct rd_radix *r, uint32_t height);
 /* Last non-zero slot at index <= *idx: returns its value and stores its index. */
 uint64_t radix_prev(rd_tree *t, const struct rd_radix *r, uint64_t *idx);
 /* Free every interior node, calling fn (may be NULL) on every value. */

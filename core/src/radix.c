@@ -128,6 +128,36 @@ static void radix_shrink(rd_tree *t, struct rd_radix *r)
 	}
 }
 
+/* Undo growth: a refused write gives its map back in the shape it had
+ * (the quota counts every node), so levels added on top that hold only
+ * slot 0 go again, down to `height`; height 0 means the map was one page
+ * held directly, and a last node holding only that page becomes it again. */
+void radix_restore_height(rd_tree *t, struct rd_radix *r, uint32_t height)
+{
+	while (r->root && !radix_direct(r) && radix_height(r) > (height ? height : 1)) {
+		uint64_t root = radix_root(r), *s = radix_slots(t, root);
+		unsigned i;
+
+		for (i = 1; i < RD_RADIX_FAN; i++)
+			if (s[i])
+				return;
+		radix_publish(r, s[0], radix_height(r) - 1);
+		obj_free(t, root);
+	}
+	if (height == 0 && r->root && !radix_direct(r) && radix_height(r) == 1) {
+		uint64_t node = radix_root(r), *s = radix_slots(t, node);
+		unsigned i;
+
+		for (i = 1; i < RD_RADIX_FAN; i++)
+			if (s[i])
+				return;
+		if (!s[0] || (s[0] & (RD_PAGE - 1)))
+			return;
+		__atomic_store_n(&r->root, s[0], __ATOMIC_RELEASE);
+		obj_free(t, node);
+	}
+}
+
 int radix_set(rd_tree *t, struct rd_radix *r, uint64_t idx, uint64_t val)
 {
 	uint64_t node;
