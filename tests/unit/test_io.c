@@ -16,9 +16,7 @@
 
 static void tick(void)
 {
-	struct timespec d = { 0, 20 * 1000 * 1000 };
-
-	nanosleep(&d, NULL);
+	tu_tick(20);
 }
 
 static int ts_eq(struct timespec a, struct timespec b)

@@ -62,9 +62,7 @@ static void content_is(rd_tree *t, const char *path, const char *want)
  * coarse clock; 20 ms covers any tick). */
 static void tick(void)
 {
-	struct timespec d = { 0, 20 * 1000 * 1000 };
-
-	nanosleep(&d, NULL);
+	tu_tick(20);
 }
 
 static int ts_after(struct timespec a, struct timespec b)

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 static rd_tree *make(uint64_t quota, uint64_t max_nodes, int shared)
 {
@@ -95,4 +96,18 @@ struct rd_stats tu_stats(rd_tree *t)
 
 	assert_int_equal(rd_tree_stats(t, &s), 0);
 	return s;
+}
+
+void tu_tick(unsigned ms)
+{
+	struct timespec before, now, d = { 0, (long)ms * 1000000L }, step = { 0, 1000000L };
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &before);
+	nanosleep(&d, NULL);
+	for (int i = 0; i < 1000; i++) {
+		clock_gettime(CLOCK_REALTIME_COARSE, &now);
+		if (now.tv_sec != before.tv_sec || now.tv_nsec != before.tv_nsec)
+			return;
+		nanosleep(&step, NULL);
+	}
 }

@@ -24,6 +24,10 @@ ssize_t tu_get(rd_tree *t, const char *path, void *buf, size_t cap);
 uint64_t tu_used(rd_tree *t);
 /* rd_open from the root with mode 0644, which must succeed. */
 rd_fh tu_open(rd_tree *t, const char *path, int flags);
+/* Sleep until a timestamp taken now would differ from one taken before:
+ * at least ms milliseconds and until the coarse clock (the engine stamps
+ * times as tmpfs does, at tick granularity) has moved. */
+void tu_tick(unsigned ms);
 /* rd_fstat / rd_tree_stats, which must succeed. */
 struct stat tu_fstat(rd_tree *t, rd_fh fh);
 struct rd_stats tu_stats(rd_tree *t);
