@@ -30,35 +30,6 @@
 		assert_int_equal(ok_rc_, 0);                                      \
 	} while (0)
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *tmp_make(void)
-{
-	char *p = strdup("/tmp/rdarch-XXXXXX");
-
-	assert_non_null(p);
-	assert_non_null(mkdtemp(p));
-	return p;
-}
-
-static void tmp_drop(char *p)
-{
-	assert_int_equal(sh("chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", p, p), 0);
-	free(p);
-}
-
 /* Write a script into dir and run it with python3. */
 static int py(const char *dir, const char *script, const char *args)
 {
@@ -70,7 +41,7 @@ static int py(const char *dir, const char *script, const char *args)
 	assert_non_null(f);
 	fputs(script, f);
 	fclose(f);
-	return sh("python3 '%s' %s", path, args);
+	return tu_sh("python3 '%s' %s", path, args);
 }
 
 static uint64_t fnv(const void *p, size_t n, uint64_t h)
@@ -362,7 +333,7 @@ static void expect_real_sample(rd_tree *t, const char *dir, const char *tree_roo
 static void test_zip_round_trip(void **state)
 {
 	rd_tree *t = tu_tree(0, 0), *t2 = tu_tree(0, 0);
-	char *dir = tmp_make(), zip[512], err[512] = "";
+	char *dir = tu_tmpdir(), zip[512], err[512] = "";
 	char *before, *after;
 
 	(void)state;
@@ -391,13 +362,13 @@ static void test_zip_round_trip(void **state)
 	free(before);
 	tu_done(t);
 	tu_done(t2);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 static void test_dir_round_trip(void **state)
 {
 	rd_tree *t = tu_tree(0, 0), *t2 = tu_tree(0, 0);
-	char *dir = tmp_make(), out[512], err[512] = "";
+	char *dir = tu_tmpdir(), out[512], err[512] = "";
 	char *before, *after;
 	struct stat st;
 
@@ -413,7 +384,7 @@ static void test_dir_round_trip(void **state)
 	assert_int_equal(stat(out, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0755);
 	assert_int_equal(st.st_mtime, T0 + 101);
-	assert_int_equal(sh("ls -a '%s' | grep -q ramdir-partial", dir), 1);
+	assert_int_equal(tu_sh("ls -a '%s' | grep -q ramdir-partial", dir), 1);
 
 	OK(rd_import_dir(t2, out, "/", err, sizeof err));
 	before = snap(t, "/src", SNAP_DIR_MTIME);
@@ -423,14 +394,14 @@ static void test_dir_round_trip(void **state)
 	free(after);
 	tu_done(t);
 	tu_done(t2);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 /* Exporting into an existing empty directory replaces it. */
 static void test_export_into_empty_dir(void **state)
 {
 	rd_tree *t = tu_tree(0, 0);
-	char *dir = tmp_make(), out[512], err[512] = "";
+	char *dir = tu_tmpdir(), out[512], err[512] = "";
 
 	(void)state;
 	assert_int_equal(tu_put(t, "/f", "x", 1), 0);
@@ -439,7 +410,7 @@ static void test_export_into_empty_dir(void **state)
 	OK(rd_export_dir(t, "/", out, err, sizeof err));
 	expect_real(out, "f", S_IFREG | 0644, 0);
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 /* An empty tree directory gives an empty but valid archive, and importing
@@ -447,7 +418,7 @@ static void test_export_into_empty_dir(void **state)
 static void test_empty_archive(void **state)
 {
 	rd_tree *t = tu_tree(0, 0);
-	char *dir = tmp_make(), zip[512], err[512] = "";
+	char *dir = tu_tmpdir(), zip[512], err[512] = "";
 	struct stat st;
 
 	(void)state;
@@ -455,20 +426,20 @@ static void test_empty_archive(void **state)
 	snprintf(zip, sizeof zip, "%s/e.zip", dir);
 	OK(rd_export_zip(t, "/e", zip, err, sizeof err));
 	/* unzip -t calls an empty archive a warning (status 1). */
-	assert_int_equal(sh("python3 -c 'import sys, zipfile; "
+	assert_int_equal(tu_sh("python3 -c 'import sys, zipfile; "
 			    "sys.exit(zipfile.ZipFile(sys.argv[1]).namelist() != [])' '%s'", zip), 0);
 	OK(rd_import_zip(t, zip, "/n/m", err, sizeof err));
 	assert_int_equal(rd_stat(t, RD_ROOT, "/n/m", &st, 0), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 /* rd_import / rd_export pick the kind from the name or the signature. */
 static void test_dispatch(void **state)
 {
 	rd_tree *t = tu_tree(0, 0);
-	char *dir = tmp_make(), zip[512], renamed[512], out[512], err[512] = "";
+	char *dir = tu_tmpdir(), zip[512], renamed[512], out[512], err[512] = "";
 	char *a, *b;
 
 	(void)state;
@@ -478,7 +449,7 @@ static void test_dispatch(void **state)
 	snprintf(out, sizeof out, "%s/outdir", dir);
 	OK(rd_export(t, "/src", zip, err, sizeof err));
 	OK(rd_export(t, "/src", out, err, sizeof err));
-	assert_int_equal(sh("unzip -tq '%s' >/dev/null", zip), 0);
+	assert_int_equal(tu_sh("unzip -tq '%s' >/dev/null", zip), 0);
 	snprintf(renamed, sizeof renamed, "%s/archive.bin", dir);
 	assert_int_equal(rename(zip, renamed), 0);
 	OK(rd_import(t, renamed, "/z", err, sizeof err));
@@ -491,7 +462,7 @@ static void test_dispatch(void **state)
 	free(b);
 	free(a);
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 /* /// What other tools make of our archives ////////////////////////////// */
@@ -499,18 +470,18 @@ static void test_dispatch(void **state)
 static void test_unzip_reads_ours(void **state)
 {
 	rd_tree *t = tu_tree(0, 0);
-	char *dir = tmp_make(), zip[512], out[512], err[512] = "";
+	char *dir = tu_tmpdir(), zip[512], out[512], err[512] = "";
 
 	(void)state;
 	build_sample(t, "/src");
 	snprintf(zip, sizeof zip, "%s/out.zip", dir);
 	snprintf(out, sizeof out, "%s/x", dir);
 	OK(rd_export_zip(t, "/src", zip, err, sizeof err));
-	assert_int_equal(sh("unzip -tq '%s' >/dev/null", zip), 0);
-	assert_int_equal(sh("cd '%s' && unzip -q out.zip -d x", dir), 0);
+	assert_int_equal(tu_sh("unzip -tq '%s' >/dev/null", zip), 0);
+	assert_int_equal(tu_sh("cd '%s' && unzip -q out.zip -d x", dir), 0);
 	expect_real_sample(t, out, "/src");
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 static const char py_read[] =
@@ -526,7 +497,7 @@ static const char py_read[] =
 static void test_python_reads_ours(void **state)
 {
 	rd_tree *t = tu_tree(0, 0);
-	char *dir = tmp_make(), zip[512], list[512], args[1100], err[512] = "";
+	char *dir = tu_tmpdir(), zip[512], list[512], args[1100], err[512] = "";
 	char text[8192];
 	size_t n;
 	FILE *f;
@@ -555,7 +526,7 @@ static void test_python_reads_ours(void **state)
 	/* Parents come before their children, as Info-ZIP writes them. */
 	assert_true(strstr(text, "a/ 40750") < strstr(text, "a/b/"));
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 /* /// What we make of other tools' archives /////////////////////////////// */
@@ -567,7 +538,7 @@ static void real_sample(const char *root)
 
 	assert_non_null(big);
 	fill_random(big, BIG_LEN, 7);
-	assert_int_equal(sh("cd '%s' && mkdir -p a/b/c empty ro && printf hello > hello.txt && "
+	assert_int_equal(tu_sh("cd '%s' && mkdir -p a/b/c empty ro && printf hello > hello.txt && "
 			    ": > empty.txt && printf deep > a/b/c/deep.txt && "
 			    "printf ro > ro/inside.txt && ln -s a/b/c/deep.txt link-rel && "
 			    "ln -s /nonexistent/target dangling && "
@@ -586,7 +557,7 @@ static void real_sample(const char *root)
 		fclose(f);
 	}
 	free(big);
-	assert_int_equal(sh("cd '%s' && touch -h -d @1400000001 link-rel dangling && "
+	assert_int_equal(tu_sh("cd '%s' && touch -h -d @1400000001 link-rel dangling && "
 			    "touch -d @1400000003 hello.txt big.bin a/b/c/deep.txt && "
 			    "touch -d @1400000005 a/b/c a/b a empty ro",
 			    root),
@@ -634,7 +605,7 @@ static void expect_tree_sample(rd_tree *t, const char *root)
 static void test_import_info_zip(void **state)
 {
 	rd_tree *t = tu_tree(0, 0);
-	char *dir = tmp_make(), src[512], zip[512], err[512] = "";
+	char *dir = tu_tmpdir(), src[512], zip[512], err[512] = "";
 	char *a, *b;
 	struct stat st;
 
@@ -642,7 +613,7 @@ static void test_import_info_zip(void **state)
 	snprintf(src, sizeof src, "%s/src", dir);
 	assert_int_equal(mkdir(src, 0755), 0);
 	real_sample(src);
-	assert_int_equal(sh("cd '%s' && zip -qry ../in.zip . && "
+	assert_int_equal(tu_sh("cd '%s' && zip -qry ../in.zip . && "
 			    "zip -qr - a ro empty big.bin hello.txt | cat > ../stream.zip", src), 0);
 
 	snprintf(zip, sizeof zip, "%s/in.zip", dir);
@@ -657,7 +628,7 @@ static void test_import_info_zip(void **state)
 	free(a);
 
 	snprintf(zip, sizeof zip, "%s/stream.zip", dir);
-	assert_int_equal(sh("unzip -Zv '%s' | grep -q 'extended local header: *yes'", zip), 0);
+	assert_int_equal(tu_sh("unzip -Zv '%s' | grep -q 'extended local header: *yes'", zip), 0);
 	OK(rd_import_zip(t, zip, "/s", err, sizeof err));
 	a = snap(t, "/d/a", SNAP_DIR_MTIME);
 	b = snap(t, "/s/a", SNAP_DIR_MTIME);
@@ -671,7 +642,7 @@ static void test_import_info_zip(void **state)
 	assert_int_equal(rd_stat(t, RD_ROOT, "/s/ro", &st, 0), 0);
 	assert_int_equal(st.st_mode, S_IFDIR | 0555);
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 static const char py_make[] =
@@ -735,7 +706,7 @@ static void expect_python_tree(rd_tree *t, const char *root)
 static void test_import_python_zip(void **state)
 {
 	rd_tree *t = tu_tree(0, 0);
-	char *dir = tmp_make(), zip[512], args[600], err[512] = "";
+	char *dir = tu_tmpdir(), zip[512], args[600], err[512] = "";
 
 	(void)state;
 	snprintf(zip, sizeof zip, "%s/py.zip", dir);
@@ -751,7 +722,7 @@ static void test_import_python_zip(void **state)
 	OK(rd_import_zip(t, zip, "/ps", err, sizeof err));
 	expect_python_tree(t, "/ps");
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 int main(void)

@@ -23,35 +23,6 @@
 
 /* /// Helpers //////////////////////////////////////////////////////////// */
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[16384];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *tmp_make(void)
-{
-	char *p = strdup("/tmp/rdarch-XXXXXX");
-
-	assert_non_null(p);
-	assert_non_null(mkdtemp(p));
-	return p;
-}
-
-static void tmp_drop(char *p)
-{
-	assert_int_equal(sh("chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", p, p), 0);
-	free(p);
-}
-
 /* Builds an archive from specs "KIND:NAME:DATA" (KIND f file, d dir, l
  * symlink) in order, with Python's zipfile, which writes names verbatim. */
 static const char py_specs[] =
@@ -118,7 +89,7 @@ static int py(const char *dir, const char *script, const char *args)
 	assert_non_null(f);
 	fputs(script, f);
 	fclose(f);
-	return sh("python3 '%s' %s", path, args);
+	return tu_sh("python3 '%s' %s", path, args);
 }
 
 /* Python archive of the given specs at dir/name; returns its path. */
@@ -270,7 +241,7 @@ static void test_hostile_names(void **state)
 	static const char *names[] = { "../evil", "/abs", "a/../../b", "a//b", "./../x", "..",
 				       "ok/../../../etc/passwd", "/", "d/../" };
 	rd_tree *t = populated(0, 0);
-	char *dir = tmp_make();
+	char *dir = tu_tmpdir();
 	size_t i;
 
 	(void)state;
@@ -290,7 +261,7 @@ static void test_hostile_names(void **state)
 		free(zip);
 	}
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 /* A symlink entry, then an entry through it: outside the tree (absolute
@@ -302,7 +273,7 @@ static void test_hostile_symlink_traversal(void **state)
 	static const char *rel[] = { "d:sub/:", "l:l:sub", "f:l/x:through", NULL };
 	static const char *dotdot[] = { "l:up:..", "f:up/escape:x", NULL };
 	rd_tree *t = populated(0, 0);
-	char *dir = tmp_make(), *zip;
+	char *dir = tu_tmpdir(), *zip;
 
 	(void)state;
 	zip = make_zip(dir, "s1.zip", abs_first);
@@ -318,7 +289,7 @@ static void test_hostile_symlink_traversal(void **state)
 	expect_refused(t, zip, "/", -EINVAL, "up/escape");
 	free(zip);
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 static void test_duplicates(void **state)
@@ -326,7 +297,7 @@ static void test_duplicates(void **state)
 	static const char *files[] = { "f:a.txt:one", "f:a.txt:two", NULL };
 	static const char *dirs[] = { "d:d/:", "f:d/x:x", "d:d/:", NULL };
 	rd_tree *t = populated(0, 0);
-	char *dir = tmp_make(), *zip, err[512] = "";
+	char *dir = tu_tmpdir(), *zip, err[512] = "";
 	struct stat st;
 
 	(void)state;
@@ -339,7 +310,7 @@ static void test_duplicates(void **state)
 	assert_int_equal(rd_stat(t, RD_ROOT, "/dst/d/x", &st, 0), 0);
 	free(zip);
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 /* /// Corrupt archives //////////////////////////////////////////////////// */
@@ -348,7 +319,7 @@ static void test_corrupt(void **state)
 {
 	static const char *good[] = { "f:a.txt:aaaa", "d:d/:", "f:d/b.txt:bbbb", NULL };
 	rd_tree *t = populated(0, 0);
-	char *dir = tmp_make(), *zip, p[512];
+	char *dir = tu_tmpdir(), *zip, p[512];
 	unsigned char junk[4096];
 	struct stat st;
 	size_t i;
@@ -374,7 +345,7 @@ static void test_corrupt(void **state)
 	/* Truncated: the central directory is gone. */
 	zip = make_zip(dir, "good.zip", good);
 	assert_int_equal(stat(zip, &st), 0);
-	assert_int_equal(sh("head -c %lld '%s' > '%s/cut.zip'", (long long)st.st_size / 2, zip, dir), 0);
+	assert_int_equal(tu_sh("head -c %lld '%s' > '%s/cut.zip'", (long long)st.st_size / 2, zip, dir), 0);
 	snprintf(p, sizeof p, "%s/cut.zip", dir);
 	expect_refused(t, p, "/dst", -EBADMSG, "cut.zip");
 	free(zip);
@@ -390,7 +361,7 @@ static void test_corrupt(void **state)
 	expect_refused(t, p, "/dst", -EBADMSG, "b.txt");
 	expect_refused(t, p, "/brand/new", -EBADMSG, "b.txt");
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 /* /// Limits ////////////////////////////////////////////////////////////// */
@@ -400,7 +371,7 @@ static void test_corrupt(void **state)
 static void test_quota_mid_import(void **state)
 {
 	rd_tree *t = populated(2u << 20, 0);
-	char *dir = tmp_make(), zip[512], args[700], src[512];
+	char *dir = tu_tmpdir(), zip[512], args[700], src[512];
 	struct rd_stats st;
 	uint64_t nfiles;
 
@@ -416,16 +387,16 @@ static void test_quota_mid_import(void **state)
 
 	/* The same through a real directory. */
 	snprintf(src, sizeof src, "%s/many", dir);
-	assert_int_equal(sh("mkdir '%s' && cd '%s' && unzip -q ../many.zip", src, src), 0);
+	assert_int_equal(tu_sh("mkdir '%s' && cd '%s' && unzip -q ../many.zip", src, src), 0);
 	expect_refused(t, src, "/dst", -ENOSPC, "quota");
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 static void test_node_limit(void **state)
 {
 	rd_tree *t = populated(0, 30);
-	char *dir = tmp_make(), zip[512], args[700], src[512];
+	char *dir = tu_tmpdir(), zip[512], args[700], src[512];
 
 	(void)state;
 	/* Early: more entries than nodes left. */
@@ -441,10 +412,10 @@ static void test_node_limit(void **state)
 	expect_refused(t, zip, "/dst", -ENOSPC, "node limit");
 
 	snprintf(src, sizeof src, "%s/wide", dir);
-	assert_int_equal(sh("mkdir '%s' && cd '%s' && unzip -q ../wide.zip", src, src), 0);
+	assert_int_equal(tu_sh("mkdir '%s' && cd '%s' && unzip -q ../wide.zip", src, src), 0);
 	expect_refused(t, src, "/dst", -ENOSPC, "node limit");
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 /* Peak RSS growth (KiB) of a child that imports zip into a fresh 16 MiB
@@ -513,7 +484,7 @@ static void bomb_run(const char *zip, struct bomb_result *r)
 
 static void test_zip_bomb(void **state)
 {
-	char *dir = tmp_make(), zip[512], args[700];
+	char *dir = tu_tmpdir(), zip[512], args[700];
 	struct bomb_result r;
 
 	(void)state;
@@ -560,7 +531,7 @@ static void test_zip_bomb(void **state)
 	assert_non_null(strstr(r.err, "zeros.bin"));
 	assert_true(r.unchanged);
 	assert_true(r.grew_kib < 32 * 1024);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 /* /// Conflicts and destinations ////////////////////////////////////////// */
@@ -570,13 +541,13 @@ static void test_conflicts(void **state)
 	static const char *clash[] = { "f:new.txt:n", "f:old/x:x", NULL };
 	static const char *fine[] = { "f:new.txt:n", NULL };
 	rd_tree *t = populated(0, 0);
-	char *dir = tmp_make(), *zip, src[512], err[512] = "";
+	char *dir = tu_tmpdir(), *zip, src[512], err[512] = "";
 
 	(void)state;
 	zip = make_zip(dir, "clash.zip", clash);
 	expect_refused(t, zip, "/dst", -EEXIST, "/dst/old");
 	snprintf(src, sizeof src, "%s/real", dir);
-	assert_int_equal(sh("mkdir -p '%s/old' && echo x > '%s/old/x' && echo n > '%s/new.txt'", src, src, src), 0);
+	assert_int_equal(tu_sh("mkdir -p '%s/old' && echo x > '%s/old/x' && echo n > '%s/new.txt'", src, src, src), 0);
 	expect_refused(t, src, "/dst", -EEXIST, "/dst/old");
 	/* A destination below a file. */
 	free(zip);
@@ -590,41 +561,41 @@ static void test_conflicts(void **state)
 	expect_refused(t, zip, "/dst", -EEXIST, "/dst/new.txt");
 	free(zip);
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 static void test_special_files_refused(void **state)
 {
 	rd_tree *t = populated(0, 0);
-	char *dir = tmp_make(), src[512];
+	char *dir = tu_tmpdir(), src[512];
 
 	(void)state;
 	snprintf(src, sizeof src, "%s/real", dir);
-	assert_int_equal(sh("mkdir -p '%s/sub' && echo x > '%s/a' && mkfifo '%s/sub/fifo'", src, src, src), 0);
+	assert_int_equal(tu_sh("mkdir -p '%s/sub' && echo x > '%s/a' && mkfifo '%s/sub/fifo'", src, src, src), 0);
 	expect_refused(t, src, "/dst", -EOPNOTSUPP, "fifo");
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 static int has_partials(const char *dir)
 {
-	return sh("ls -a '%s' | grep -q ramdir-partial", dir) == 0;
+	return tu_sh("ls -a '%s' | grep -q ramdir-partial", dir) == 0;
 }
 
 static void test_export_destination(void **state)
 {
 	rd_tree *t = populated(0, 0);
-	char *dir = tmp_make(), out[512], zip[512], err[512] = "", buf[16];
+	char *dir = tu_tmpdir(), out[512], zip[512], err[512] = "", buf[16];
 	int fd;
 
 	(void)state;
 	/* A non-empty directory is refused and left alone. */
 	snprintf(out, sizeof out, "%s/full", dir);
-	assert_int_equal(sh("mkdir '%s' && echo mine > '%s/mine'", out, out), 0);
+	assert_int_equal(tu_sh("mkdir '%s' && echo mine > '%s/mine'", out, out), 0);
 	assert_int_equal(rd_export_dir(t, "/keep", out, err, sizeof err), -EEXIST);
 	assert_non_null(strstr(err, out));
 	assert_non_null(strstr(err, "not an empty directory"));
-	assert_int_equal(sh("test \"$(ls '%s')\" = mine", out), 0);
+	assert_int_equal(tu_sh("test \"$(ls '%s')\" = mine", out), 0);
 	/* A file is refused for either kind. */
 	snprintf(zip, sizeof zip, "%s/exists.zip", dir);
 	fd = open(zip, O_WRONLY | O_CREAT, 0644);
@@ -648,7 +619,7 @@ static void test_export_destination(void **state)
 	assert_non_null(strstr(err, "/nope"));
 	assert_false(has_partials(dir));
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 /* An export that fails half way (file size limit) leaves neither the
@@ -656,7 +627,7 @@ static void test_export_destination(void **state)
 static void test_export_failure_cleans_up(void **state)
 {
 	rd_tree *t = tu_tree(0, 0);
-	char *dir = tmp_make(), out[512], zip[512], err[512] = "", err_zip[512] = "";
+	char *dir = tu_tmpdir(), out[512], zip[512], err[512] = "", err_zip[512] = "";
 	static char chunk[1 << 20];
 	struct rlimit old, lim;
 	uint64_t x = 88172645463325252ull;
@@ -698,16 +669,16 @@ static void test_export_failure_cleans_up(void **state)
 	assert_int_equal(rc_zip, -EFBIG);
 	assert_int_equal(stat(zip, &st), -1);
 	assert_int_equal(stat(out, &st), -1);
-	assert_int_equal(sh("test -z \"$(ls -A '%s')\"", dir), 0);
+	assert_int_equal(tu_sh("test -z \"$(ls -A '%s')\"", dir), 0);
 	tu_done(t);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 /* Exports only read: a tree at its quota still exports, both ways. */
 static void test_export_full_tree(void **state)
 {
 	rd_tree *t = tu_tree(1u << 20, 0), *t2 = tu_tree(0, 0);
-	char *dir = tmp_make(), out[512], zip[512], err[512] = "", buf[4096];
+	char *dir = tu_tmpdir(), out[512], zip[512], err[512] = "", buf[4096];
 	struct stat st;
 	ssize_t n = 0;
 	rd_fh fh;
@@ -737,7 +708,7 @@ static void test_export_full_tree(void **state)
 	assert_true(st.st_size > 512 * 1024);
 	tu_done(t);
 	tu_done(t2);
-	tmp_drop(dir);
+	tu_tmpdir_drop(dir);
 }
 
 int main(void)

@@ -4,7 +4,10 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 static rd_tree *make(uint64_t quota, uint64_t max_nodes, int shared)
@@ -110,4 +113,32 @@ void tu_tick(unsigned ms)
 			return;
 		nanosleep(&step, NULL);
 	}
+}
+
+int tu_sh(const char *fmt, ...)
+{
+	char cmd[16384];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+char *tu_tmpdir(void)
+{
+	char *p = strdup("/tmp/rdtest-XXXXXX");
+
+	assert_non_null(p);
+	assert_non_null(mkdtemp(p));
+	return p;
+}
+
+void tu_tmpdir_drop(char *p)
+{
+	assert_int_equal(tu_sh("chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", p, p), 0);
+	free(p);
 }

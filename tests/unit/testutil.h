@@ -28,6 +28,11 @@ rd_fh tu_open(rd_tree *t, const char *path, int flags);
  * at least ms milliseconds and until the coarse clock (the engine stamps
  * times as tmpfs does, at tick granularity) has moved. */
 void tu_tick(unsigned ms);
+/* Run a shell command built like printf; its exit status (-1 if killed). */
+int tu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A fresh real directory under /tmp (malloc'd name) and its removal. */
+char *tu_tmpdir(void);
+void tu_tmpdir_drop(char *path);
 /* rd_fstat / rd_tree_stats, which must succeed. */
 struct stat tu_fstat(rd_tree *t, rd_fh fh);
 struct rd_stats tu_stats(rd_tree *t);
