@@ -34,7 +34,7 @@ struct chk {
 	uint64_t (*live)[4];          /* recomputed slab bits */
 	struct chk_link *lk;          /* node -> references, open addressing */
 	uint64_t lk_cap;
-	uint64_t nodes, ofiles;
+	uint64_t nodes, ofiles, mapped;
 	/* repair: second entries of one directory (a rename killed between
 	 * adding the new entry and removing the old), removed afterwards */
 	struct {
@@ -371,6 +371,7 @@ static void chk_ofiles(struct chk *c)
 		else if (of->prev != prev)
 			chk_fail(c, "open file list broken at %#llx", (unsigned long long)off);
 		c->ofiles++;
+		c->mapped += of->mapping != 0;
 		chk_node(c, of->node, 0);
 		chk_link(c, of->node)->opens++;
 		prev = off;
@@ -561,6 +562,7 @@ static int chk_run(rd_tree *t, int repair, char *msg, size_t msglen)
 		chk_apply_pages(&c);
 		s->nodes = c.nodes;
 		s->nofiles = c.ofiles;
+		s->nmapped = c.mapped;
 		for (int i = 0; i < c.ndrop; i++)
 			radix_clear(t, &dirx(t, OFF2P(t, c.drop[i].dir))->cookies, c.drop[i].cookie);
 		for (int i = 0; i < c.ndup; i++)
@@ -579,6 +581,9 @@ static int chk_run(rd_tree *t, int repair, char *msg, size_t msglen)
 		if (s->nofiles != c.ofiles)
 			chk_fail(&c, "open files %llu, listed %llu", (unsigned long long)s->nofiles,
 				 (unsigned long long)c.ofiles);
+		if (s->nmapped != c.mapped)
+			chk_fail(&c, "mapped files %llu, listed %llu", (unsigned long long)s->nmapped,
+				 (unsigned long long)c.mapped);
 		chk_compare_pages(&c);
 		if (s->pages_used > s->quota_pages)
 			chk_fail(&c, "usage %llu pages over quota %llu", (unsigned long long)s->pages_used,

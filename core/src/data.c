@@ -324,6 +324,7 @@ ssize_t data_write(rd_tree *t, struct rd_node *n, const void *buf, size_t len, u
 void data_punch(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t len)
 {
 	uint64_t end = off + len, idx, page;
+	int pinned;
 
 	if (len == 0)
 		return;
@@ -332,12 +333,13 @@ void data_punch(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t len)
 			memset(data_inline(t, n) + off, 0, (end < n->map.aux ? end : n->map.aux) - off);
 		return;
 	}
+	pinned = map_pinned(t, n);
 	idx = data_page_of(off);
 	while ((page = radix_next(t, &n->map, &idx)) && (idx << RD_PAGE_SHIFT) < end) {
 		uint64_t ps = idx << RD_PAGE_SHIFT, pe = ps + RD_PAGE;
 		uint64_t zs = off > ps ? off : ps, ze = end < pe ? end : pe;
 
-		if (zs == ps && ze == pe) {
+		if (zs == ps && ze == pe && !pinned) {
 			radix_clear(t, &n->map, idx);
 			page_free(t, page);
 			n->ext--;
@@ -352,13 +354,16 @@ void data_trim_eof(rd_tree *t, struct rd_node *n)
 {
 	uint64_t end = (n->size + RD_PAGE - 1) & ~(uint64_t)(RD_PAGE - 1);
 	uint64_t idx = end >> RD_PAGE_SHIFT, page;
+	int pinned;
 
 	if (data_is_inline(n)) {
 		if (n->size < n->map.aux)
 			memset(data_inline(t, n) + n->size, 0, n->map.aux - n->size);
 		return;
 	}
-	while ((page = radix_next(t, &n->map, &idx))) {
+	/* A mapped file's pages stay where the mappings point (map.c). */
+	pinned = map_pinned(t, n);
+	while (!pinned && (page = radix_next(t, &n->map, &idx))) {
 		radix_clear(t, &n->map, idx);
 		page_free(t, page);
 		n->ext--;
@@ -383,7 +388,6 @@ int data_truncate(rd_tree *t, struct rd_node *n, uint64_t len)
 int data_allocate(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t len)
 {
 	uint64_t end = off + len;
-	int rc;
 
 	if (end > RD_MAX_FILE || end < off)
 		return -EFBIG;
@@ -391,18 +395,23 @@ int data_allocate(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t len)
 		return 0;
 	if (end <= RD_INLINE_MAX && (data_is_inline(n) || !n->map.root))
 		return data_inline_reserve(t, n, end);
-	rc = data_reserve(t, n, off, end, 1);
+	return data_materialize(t, n, off, end);
+}
+
+/* Every page of [off, end) present as a page of the map (an inline file is
+ * converted), new ones zeroed; the size does not change. */
+int data_materialize(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t end)
+{
+	uint8_t *types = page_types(t);
+	uint64_t idx = data_page_of(off), page;
+	int rc = data_reserve(t, n, off, end, 1);
+
 	if (rc < 0)
 		return rc;
 	/* Nothing is copied: the pages are kept, so drop the PG_NEW tags. */
-	{
-		uint8_t *types = page_types(t);
-		uint64_t idx = data_page_of(off), page;
-
-		while ((page = radix_next(t, &n->map, &idx)) && idx <= data_page_of(end - 1)) {
-			types[page_idx(t, page)] = PG_DATA;
-			idx++;
-		}
+	while ((page = radix_next(t, &n->map, &idx)) && idx <= data_page_of(end - 1)) {
+		types[page_idx(t, page)] = PG_DATA;
+		idx++;
 	}
 	return 0;
 }

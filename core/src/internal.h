@@ -74,6 +74,7 @@ struct rd_super {
 	uint64_t root;         /* root directory node */
 	uint64_t ofiles;       /* list of open-file objects (a GC root) */
 	uint64_t nofiles;
+	uint64_t nmapped;      /* open-file objects that are shared mappings */
 
 	struct rd_guard_state guard;
 
@@ -151,7 +152,7 @@ struct rd_ofile {
 	uint32_t magic;
 	uint32_t refs;
 	uint32_t flags;
-	uint32_t pad;
+	uint32_t mapping;      /* 1: stands for shared mappings (map.c), pins pages */
 	uint64_t node;
 	uint64_t pos;          /* dirs: the next readdir cookie */
 	uint64_t next, prev;   /* list of all open files */
@@ -258,6 +259,12 @@ int64_t data_seek(rd_tree *t, struct rd_node *n, uint64_t off, int hole);
 void data_free(rd_tree *t, struct rd_node *n);
 void data_trim_eof(rd_tree *t, struct rd_node *n); /* recovery: drop what lies past EOF */
 uint64_t data_blocks(const struct rd_node *n);
+int data_materialize(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t end);
+
+/* ---- map.c ---- */
+/* A node with a shared mapping somewhere keeps every page it has: a page
+ * leaving the file is zeroed instead of freed (see map.c). */
+int map_pinned(rd_tree *t, const struct rd_node *n);
 
 /* ---- path.c ---- */
 enum {

@@ -36,6 +36,7 @@ int ofile_new(rd_tree *t, uint64_t node, int flags, rd_fh *out)
 	of = OFF2P(t, off);
 	of->refs = 1;
 	of->flags = (uint32_t)flags;
+	of->mapping = 0;
 	of->node = node;
 	of->next = s->ofiles;
 	of->magic = RD_OFILE_MAGIC;
@@ -66,6 +67,14 @@ static void ofile_release(rd_tree *t, struct rd_ofile *of)
 	obj_free(t, off);
 	s->nofiles--;
 	((struct rd_node *)OFF2P(t, node))->opens--;
+	if (of->mapping) {
+		struct rd_node *n = OFF2P(t, node);
+
+		/* Pages kept past EOF for the mappings (map.c) go now. */
+		s->nmapped--;
+		if (n->nlink && !map_pinned(t, n))
+			data_trim_eof(t, n);
+	}
 	node_maybe_free(t, node);
 }
 

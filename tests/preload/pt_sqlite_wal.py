@@ -1,7 +1,6 @@
-"""Differential scenario: a sqlite3 database in WAL mode in ROOT. WAL needs
-shared mmap of the -shm file, which the preload does not provide yet, so
-tests/preload/CMakeLists.txt marks this scenario as a known failure: it
-must start passing when mmap on tree files lands, and the mark must go."""
+"""Differential scenario: a sqlite3 database in WAL mode in ROOT. WAL maps
+its -shm file MAP_SHARED, so this needs shared mappings of tree files that
+stay coherent with read and write (preload/mmap.c)."""
 import os
 import sys
 

@@ -108,6 +108,18 @@ int rd_open(rd_tree *t, rd_fh dir, const char *path, int flags, mode_t mode, rd_
 int rd_fh_ref(rd_tree *t, rd_fh fh);
 int rd_close(rd_tree *t, rd_fh fh);
 
+/* Shared mappings. Makes every page of the file range [off, off + npages
+ * pages) exist (holes and pages past EOF included, charged to the quota:
+ * -ENOSPC), and writes each page's offset in the arena, which is also its
+ * offset in the memfd of rd_tree_fd(), to pages[]. Mapping those pages
+ * MAP_SHARED from the memfd gives a mapping coherent with read and write in
+ * every process. The pages stay put while *map is open: it is a handle
+ * (close with rd_close, share with rd_fh_ref) that keeps the file alive as
+ * an open descriptor does. fh must be readable, and open O_RDWR if write is
+ * set (-EACCES); off must be page-aligned (-EINVAL); not a regular file:
+ * -ENODEV. */
+int rd_map(rd_tree *t, rd_fh fh, off_t off, size_t npages, int write, uint64_t *pages, rd_fh *map);
+
 int rd_fh_getfl(rd_tree *t, rd_fh fh);          /* flags as given to open, updated by setfl */
 int rd_fh_setfl(rd_tree *t, rd_fh fh, int flags); /* only O_APPEND O_NONBLOCK O_NOATIME change */
 
