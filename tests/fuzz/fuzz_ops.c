@@ -109,7 +109,7 @@ struct fz {
 /* Counters over every run, for the replay test's coverage assertions. */
 enum { OP_OPEN, OP_CLOSE, OP_WRITE, OP_PWRITE, OP_READ, OP_PREAD, OP_TRUNCATE,
        OP_FTRUNCATE, OP_MKDIR, OP_RMDIR, OP_UNLINK, OP_RENAME, OP_LINK, OP_SYMLINK,
-       OP_READLINK, OP_STAT, OP_FSTAT, OP_LSEEK, OP_DUP, OP_CHECK, OP_COUNT };
+       OP_READLINK, OP_STAT, OP_FSTAT, OP_LSEEK, OP_DUP, OP_MAP, OP_CHECK, OP_COUNT };
 struct fz_stats {
 	unsigned long runs, ops, ok, err, enospc, short_writes, checks, escapes;
 	unsigned long ok_by[OP_COUNT];
@@ -961,6 +961,44 @@ static void op_dup(struct fz *z, uint8_t d)
 	z->slot[ns] = z->slot[s];
 }
 
+/* rd_map: a shared-mapping handle on the slot's file, modelled as a new
+ * open file description (same access mode, position 0) that keeps the node
+ * alive. Its pages stay pinned while it lives, which the model cannot see:
+ * it checks that nothing observable changes (sizes, contents) and the
+ * periodic rd_tree_check checks the accounting of pinned pages. */
+static void op_map(struct fz *z, uint8_t c, uint8_t d, uint8_t e)
+{
+	int s = fz_pick_slot(z, d), ns = fz_free_slot(z), wr = c & 1, ofd = 0, node;
+	uint64_t off = (uint64_t)((c >> 1) % 40) * FZ_PAGE, pages[8];
+	size_t npages = 1 + e % 8;
+	struct exp x = {0, 0};
+	struct mofd *o;
+	rd_fh map = 0;
+
+	snprintf(z->desc, sizeof z->desc, "map(s%d, page %llu, %zu pages, %s) -> s%d", s,
+		 (unsigned long long)(off / FZ_PAGE), npages, wr ? "rw" : "r", ns);
+	if (s < 0 || ns < 0)
+		return fz_skip(z, "no slot");
+	o = &z->o[z->slot[s]];
+	node = o->node;
+	if (!is_reg(z, node))
+		x.errs = fz_bit(ENODEV);
+	else if (o->acc == O_WRONLY || (wr && o->acc != O_RDWR))
+		x.errs = fz_bit(EACCES);
+	x.enospc = 1;
+	z->need = npages * FZ_PAGE;
+	if (!fz_expect(z, rd_map(z->t, o->fh, (off_t)off, npages, wr, pages, &map), &x, OP_MAP))
+		return;
+	for (size_t i = 0; i < npages; i++)
+		if (!pages[i] || pages[i] % FZ_PAGE)
+			return fz_fail(z, "rd_map gave page offset %#llx", (unsigned long long)pages[i]);
+	while (z->o[ofd].refs)
+		ofd++;
+	z->o[ofd] = (struct mofd){1, node, o->acc, 0, 0, map};
+	z->n[node].opens++;
+	z->slot[ns] = ofd;
+}
+
 static void fz_fill(struct fz *z, uint8_t c, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -1427,14 +1465,22 @@ static void op_lseek(struct fz *z, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
  * and fill patterns from c. op 0xff forces a full comparison. */
 static void fz_exec(struct fz *z, const uint8_t *r)
 {
-	static const uint8_t table[32] = {
+	/* The second half repeats the first with two records made rd_map, so
+	 * inputs written for the first half keep their meaning. */
+	static const uint8_t table[64] = {
 		OP_OPEN,     OP_OPEN,    OP_OPEN,   OP_OPEN,     OP_CLOSE,    OP_CLOSE,
 		OP_WRITE,    OP_WRITE,   OP_PWRITE, OP_PWRITE,   OP_READ,     OP_PREAD,
 		OP_TRUNCATE, OP_FTRUNCATE, OP_MKDIR, OP_MKDIR,   OP_RMDIR,    OP_UNLINK,
 		OP_UNLINK,   OP_RENAME,  OP_RENAME, OP_RENAME,   OP_LINK,     OP_SYMLINK,
 		OP_SYMLINK,  OP_READLINK, OP_STAT,  OP_STAT,     OP_FSTAT,    OP_LSEEK,
+		OP_LSEEK,    OP_DUP,
+		OP_OPEN,     OP_OPEN,    OP_OPEN,   OP_MAP,      OP_CLOSE,    OP_CLOSE,
+		OP_WRITE,    OP_WRITE,   OP_PWRITE, OP_PWRITE,   OP_READ,     OP_PREAD,
+		OP_TRUNCATE, OP_FTRUNCATE, OP_MKDIR, OP_MKDIR,   OP_RMDIR,    OP_UNLINK,
+		OP_UNLINK,   OP_RENAME,  OP_RENAME, OP_RENAME,   OP_LINK,     OP_SYMLINK,
+		OP_SYMLINK,  OP_READLINK, OP_STAT,  OP_MAP,      OP_FSTAT,    OP_LSEEK,
 		OP_LSEEK,    OP_DUP};
-	int op = r[0] == 0xff ? OP_CHECK : table[r[0] & 31];
+	int op = r[0] == 0xff ? OP_CHECK : table[r[0] & 63];
 	long off = (long)(((unsigned)r[1] << 8 | r[2]) % 24576);
 	long tlen = r[2] == 0xff ? -1 : (long)(((unsigned)r[2] << 8 | r[3]) % 28000);
 
@@ -1461,6 +1507,7 @@ static void fz_exec(struct fz *z, const uint8_t *r)
 	case OP_FSTAT: op_fstat(z, r[4]); break;
 	case OP_LSEEK: op_lseek(z, r[1], r[2], r[3], r[4]); break;
 	case OP_DUP: op_dup(z, r[4]); break;
+	case OP_MAP: op_map(z, r[3], r[4], r[5]); break;
 	case OP_CHECK:
 		snprintf(z->desc, sizeof z->desc, "check");
 		fz_trace(z, 0);
