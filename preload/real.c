@@ -19,6 +19,8 @@ static void real_resolve_all(void)
 #include "real_ns.def"
 #include "real_stdio.def"
 #include "real_xattr.def"
+#include "real_walk.def"
+#include "real_exec.def"
 #undef X
 }
 

@@ -14,6 +14,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
+#include <ftw.h>
+#include <glob.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -37,6 +41,8 @@ struct rp_real_tab {
 #include "real_ns.def"
 #include "real_stdio.def"
 #include "real_xattr.def"
+#include "real_walk.def"
+#include "real_exec.def"
 #undef X
 };
 extern struct rp_real_tab rp_real;
@@ -89,6 +95,11 @@ void rp_std_bind(int fd);
 void rp_std_unbind(int fd);
 /* The descriptor of one of our standard streams, -1 for any other FILE. */
 int rp_std_fileno(FILE *fp);
+
+/* ---- mount tables (mounts.c) ---- */
+/* fopen for a real path: a mount table read gets the prefix's line added;
+ * anything else goes to real_fopen. */
+FILE *rp_mounts_fopen(const char *file, const char *mode, FILE *(*real_fopen)(const char *, const char *));
 
 /* ---- paths (path.c) ---- */
 /* Re-read the real working directory (start-up, and after a real chdir). */

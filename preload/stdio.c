@@ -418,7 +418,7 @@ static FILE *stdio_fopen(const char *path, const char *mode, FILE *(*real_fopen)
 	FILE *fp;
 
 	if (k == 0)
-		return real_fopen(path, mode);
+		return rp_mounts_fopen(path, mode, real_fopen);
 	if (stdio_mode(mode, 0, &m) < 0)
 		return stdio_null(-EINVAL);
 	fd = stdio_open_tree(&at, k, &m, &real, &abs);

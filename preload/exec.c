@@ -1,0 +1,529 @@
+/*
+ * Running programs stored in the tree. The kernel cannot exec a tree path
+ * (it is not on any file system it knows), so every exec entry point that a
+ * program calls with one is done here:
+ *
+ *  - a script ("#!interpreter [arg]") becomes an exec of its interpreter
+ *    with the script's own path as argument, exactly the argv the kernel
+ *    builds, so $0 and error messages name the tree path; the interpreter,
+ *    preloaded too, opens the script through the tree;
+ *  - anything else (an ELF binary) is copied into a close-on-exec memfd and
+ *    run with fexecve: argv and envp are untouched, and the kernel answers
+ *    ENOEXEC for what it cannot run, as it would have;
+ *  - the p variants search PATH themselves when a PATH directory is in the
+ *    tree (glibc's own search uses an internal execve), with glibc's rules:
+ *    empty elements are the working directory, EACCES is remembered,
+ *    ENOEXEC runs the file with /bin/sh;
+ *  - posix_spawn with a tree path spawns the memfd through /proc/self/fd.
+ *
+ * Calls with real paths go to libc untouched. Handing open tree descriptors
+ * to the new image is issue 4's part of exec and not done here.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "rp.h"
+
+#define EXEC_MAX_DEPTH 5   /* interpreters of interpreters: the kernel's limit */
+#define EXEC_HDR 256       /* the kernel reads at most this much of a #! line */
+#define EXEC_MAX_ARGS 4096 /* execl* argument lists are collected on the stack */
+
+static int exec_path(const char *path, char *const argv[], char *const envp[], int depth);
+
+/* Is path (as exec would resolve it) in the tree? Fills *at. */
+static int exec_ours(const char *path, struct rp_at *at)
+{
+	return path && rp.tree ? rp_path(AT_FDCWD, path, at) : 0;
+}
+
+/* Open a tree program for exec: a regular file with execute permission.
+ * The errors are the kernel's: EACCES for a directory or no x bit. */
+static int exec_open(struct rp_at *at, rd_fh *fh)
+{
+	struct stat st;
+	int rc;
+
+	for (;;) {
+		rc = rd_stat(rp.tree, at->base, at->path, &st, 0);
+		if (rc != -RD_EESCAPE)
+			break;
+		rc = rp_escape(at);
+		if (rc <= 0)
+			return rc < 0 ? rc : -RD_EESCAPE;
+	}
+	if (rc < 0)
+		return rc;
+	if (!S_ISREG(st.st_mode))
+		return -EACCES;
+	rc = rd_access(rp.tree, at->base, at->path, X_OK, AT_EACCESS);
+	if (rc < 0)
+		return rc;
+	return rd_open(rp.tree, at->base, at->path, O_RDONLY, 0, fh);
+}
+
+/* "#!interp [arg]": the kernel's split (interpreter up to the first blank,
+ * the rest of the line trimmed as one argument). 1 if it is a script. */
+static int exec_shebang(char *hdr, size_t n, char **interp, char **arg)
+{
+	char *p, *end;
+
+	if (n < 2 || hdr[0] != '#' || hdr[1] != '!')
+		return 0;
+	end = memchr(hdr, '\n', n);
+	if (!end)
+		end = hdr + n;
+	*end = 0;
+	for (p = hdr + 2; *p == ' ' || *p == '\t'; p++)
+		;
+	*interp = p;
+	while (*p && *p != ' ' && *p != '\t')
+		p++;
+	if (*p)
+		*p++ = 0;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	for (end = p + strlen(p); end > p && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		;
+	*end = 0;
+	*arg = *p ? p : NULL;
+	return 1;
+}
+
+/* A memfd holding the program's bytes, or -errno. */
+static int exec_copy(rd_fh fh)
+{
+	char buf[65536];
+	off_t off = 0;
+	int fd = memfd_create("ramdir-exec", MFD_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = rd_pread(rp.tree, fh, buf, sizeof buf, off);
+
+		if (n == 0)
+			return fd;
+		if (n < 0) {
+			REAL(close)(fd);
+			return (int)n;
+		}
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = REAL(pwrite)(fd, buf + done, (size_t)(n - done), off + done);
+
+			if (w < 0) {
+				err = errno;
+				REAL(close)(fd);
+				return -err;
+			}
+			done += w;
+		}
+		off += n;
+	}
+}
+
+static int exec_script(const char *path, char *interp, char *arg, char *const argv[], char *const envp[],
+		       int depth)
+{
+	size_t argc = 0, k = 0;
+
+	while (argv && argv[argc])
+		argc++;
+	{
+		char *nargv[argc + 3];
+
+		nargv[k++] = interp;
+		if (arg)
+			nargv[k++] = arg;
+		nargv[k++] = (char *)path;
+		for (size_t i = 1; i < argc; i++)
+			nargv[k++] = argv[i];
+		nargv[k] = NULL;
+		return exec_path(interp, nargv, envp, depth + 1);
+	}
+}
+
+/*
+ * Prepare the exec of tree program `at` (user path `path`): for a script,
+ * exec its interpreter (returns only on failure); for a binary, return a
+ * memfd holding it (>= 0) for the caller to run.
+ */
+static int exec_prepare(const char *path, struct rp_at *at, char *const argv[], char *const envp[], int depth)
+{
+	char hdr[EXEC_HDR + 1], *interp, *arg;
+	ssize_t n;
+	rd_fh fh;
+	int rc = exec_open(at, &fh);
+
+	if (rc < 0)
+		return rc;
+	n = rd_pread(rp.tree, fh, hdr, EXEC_HDR, 0);
+	if (n >= 0 && exec_shebang(hdr, (size_t)n, &interp, &arg)) {
+		rd_close(rp.tree, fh);
+		if (!*interp)
+			return -ENOEXEC;
+		rc = exec_script(path, interp, arg, argv, envp, depth);
+		return rc < 0 ? rc : -errno;
+	}
+	rc = n < 0 ? (int)n : exec_copy(fh);
+	rd_close(rp.tree, fh);
+	return rc;
+}
+
+/* execve of any path, tree or real. Returns -errno (it only returns on
+ * failure). */
+static int exec_path(const char *path, char *const argv[], char *const envp[], int depth)
+{
+	struct rp_at at;
+	int k, fd, err;
+
+	if (depth > EXEC_MAX_DEPTH)
+		return -ELOOP;
+	k = exec_ours(path, &at);
+	if (k < 0)
+		return k;
+	if (k == 0) {
+		REAL(execve)(path, argv, envp);
+		return -errno;
+	}
+	fd = exec_prepare(path, &at, argv, envp, depth);
+	if (fd == -RD_EESCAPE) { /* a symlink led out of the tree */
+		REAL(execve)(at.path, argv, envp);
+		return -errno;
+	}
+	if (fd < 0)
+		return fd;
+	REAL(fexecve)(fd, argv, envp);
+	err = errno;
+	REAL(close)(fd);
+	return -err;
+}
+
+/* ---- PATH search (execvp, execvpe, execlp) ---- */
+
+/* Does any element of the search path name a directory in the tree? */
+static int exec_path_in_tree(const char *search)
+{
+	const char *p = search;
+	struct rp_at at;
+	char dir[RP_PATH_MAX];
+
+	while (*p) {
+		size_t len = strcspn(p, ":");
+
+		if (len == 0 || len >= sizeof dir) {
+			memcpy(dir, ".", 2);
+		} else {
+			memcpy(dir, p, len);
+			dir[len] = 0;
+		}
+		if (rp_path(AT_FDCWD, dir, &at) > 0)
+			return 1;
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	return 0;
+}
+
+/* glibc's fallback for a file the kernel cannot run: /bin/sh file args. */
+static int exec_as_script(const char *path, char *const argv[], char *const envp[])
+{
+	size_t argc = 0;
+
+	while (argv[argc])
+		argc++;
+	{
+		char *nargv[argc + 2];
+
+		nargv[0] = (char *)"/bin/sh";
+		nargv[1] = (char *)path;
+		for (size_t i = 1; i <= argc; i++)
+			nargv[i + 1] = argv[i];
+		return exec_path("/bin/sh", nargv, envp, 0);
+	}
+}
+
+static int exec_search(const char *file, char *const argv[], char *const envp[])
+{
+	const char *search = getenv("PATH"), *p;
+	size_t flen = strlen(file);
+	int eacces = 0, rc;
+
+	if (!*file)
+		return -ENOENT;
+	if (strchr(file, '/')) {
+		rc = exec_path(file, argv, envp, 0);
+		return rc == -ENOEXEC ? exec_as_script(file, argv, envp) : rc;
+	}
+	if (!search)
+		search = "/bin:/usr/bin";
+	if (!exec_path_in_tree(search)) {
+		REAL(execvpe)(file, argv, envp);
+		return -errno;
+	}
+	if (flen > NAME_MAX)
+		return -ENAMETOOLONG;
+	for (p = search;;) {
+		size_t len = strcspn(p, ":");
+		char full[RP_PATH_MAX + NAME_MAX + 2];
+
+		if (len + flen + 2 <= sizeof full) {
+			size_t n = 0;
+
+			if (len) {
+				memcpy(full, p, len);
+				n = len;
+				full[n++] = '/';
+			}
+			memcpy(full + n, file, flen + 1);
+			rc = exec_path(full, argv, envp, 0);
+			if (rc == -ENOEXEC)
+				rc = exec_as_script(full, argv, envp);
+			switch (-rc) {
+			case EACCES:
+				eacces = 1;
+				/* fall through */
+			case ENOENT:
+			case ENOTDIR:
+			case ESTALE:
+			case ENODEV:
+			case ETIMEDOUT:
+				break;
+			default:
+				return rc;
+			}
+		}
+		p += len;
+		if (*p != ':')
+			break;
+		p++;
+	}
+	return eacces ? -EACCES : -ENOENT;
+}
+
+/* ---- the exec family ---- */
+
+RP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return (int)rp_ret(exec_path(path, argv, envp, 0));
+}
+
+RP_EXPORT int execv(const char *path, char *const argv[])
+{
+	return (int)rp_ret(exec_path(path, argv, environ, 0));
+}
+
+RP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return (int)rp_ret(exec_search(file, argv, envp));
+}
+
+RP_EXPORT int execvp(const char *file, char *const argv[])
+{
+	return (int)rp_ret(exec_search(file, argv, environ));
+}
+
+RP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	rd_fh fh = rp_fd_get(fd);
+	int mfd, err;
+
+	if (!fh)
+		return REAL(fexecve)(fd, argv, envp);
+	/* The descriptor's program, copied: a script run this way is not
+	 * supported by the kernel either once its descriptor is close-on-exec. */
+	mfd = exec_copy(fh);
+	if (mfd < 0)
+		return (int)rp_ret(mfd);
+	REAL(fexecve)(mfd, argv, envp);
+	err = errno;
+	REAL(close)(mfd);
+	errno = err;
+	return -1;
+}
+
+/* execl, execle, execlp: the list becomes an array on the stack. */
+#define EXEC_COLLECT(first, ap, argv, envp_out, with_env)                      \
+	do {                                                                   \
+		size_t n_ = 1;                                                 \
+		argv[0] = (char *)(first);                                     \
+		while (n_ < EXEC_MAX_ARGS && (argv[n_] = va_arg(ap, char *)))  \
+			n_++;                                                  \
+		if (n_ == EXEC_MAX_ARGS) {                                     \
+			va_end(ap);                                            \
+			errno = E2BIG;                                         \
+			return -1;                                             \
+		}                                                              \
+		if (with_env)                                                  \
+			envp_out = va_arg(ap, char **);                        \
+		va_end(ap);                                                    \
+	} while (0)
+
+RP_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	char *argv[EXEC_MAX_ARGS], **envp = environ;
+	va_list ap;
+
+	va_start(ap, arg);
+	EXEC_COLLECT(arg, ap, argv, envp, 0);
+	return (int)rp_ret(exec_path(path, argv, envp, 0));
+}
+
+RP_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	char *argv[EXEC_MAX_ARGS], **envp = NULL;
+	va_list ap;
+
+	va_start(ap, arg);
+	EXEC_COLLECT(arg, ap, argv, envp, 1);
+	return (int)rp_ret(exec_path(path, argv, envp, 0));
+}
+
+RP_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	char *argv[EXEC_MAX_ARGS], **envp = environ;
+	va_list ap;
+
+	va_start(ap, arg);
+	EXEC_COLLECT(arg, ap, argv, envp, 0);
+	return (int)rp_ret(exec_search(file, argv, envp));
+}
+
+/* ---- posix_spawn ---- */
+
+/*
+ * A tree program is spawned as /proc/self/fd/N of a close-on-exec memfd
+ * holding it: the kernel opens that path in the child before it closes the
+ * descriptor. A script is spawned as its interpreter, with the argv the
+ * kernel would have built.
+ */
+static int spawn_tree(pid_t *pid, const char *path, struct rp_at *at, const posix_spawn_file_actions_t *fa,
+		      const posix_spawnattr_t *attr, char *const argv[], char *const envp[], int depth)
+{
+	char hdr[EXEC_HDR + 1], *interp, *arg, proc[64];
+	ssize_t n;
+	rd_fh fh;
+	int rc = exec_open(at, &fh), fd;
+
+	if (rc == -RD_EESCAPE)
+		return REAL(posix_spawn)(pid, at->path, fa, attr, argv, envp);
+	if (rc < 0)
+		return -rc;
+	if (depth > EXEC_MAX_DEPTH) {
+		rd_close(rp.tree, fh);
+		return ELOOP;
+	}
+	n = rd_pread(rp.tree, fh, hdr, EXEC_HDR, 0);
+	if (n >= 0 && exec_shebang(hdr, (size_t)n, &interp, &arg)) {
+		size_t argc = 0, k = 0;
+		struct rp_at iat;
+		int ki;
+
+		rd_close(rp.tree, fh);
+		while (argv && argv[argc])
+			argc++;
+		{
+			char *nargv[argc + 3];
+
+			nargv[k++] = interp;
+			if (arg)
+				nargv[k++] = arg;
+			nargv[k++] = (char *)path;
+			for (size_t i = 1; i < argc; i++)
+				nargv[k++] = argv[i];
+			nargv[k] = NULL;
+			ki = exec_ours(interp, &iat);
+			if (ki < 0)
+				return -ki;
+			if (ki == 0)
+				return REAL(posix_spawn)(pid, interp, fa, attr, nargv, envp);
+			return spawn_tree(pid, interp, &iat, fa, attr, nargv, envp, depth + 1);
+		}
+	}
+	fd = n < 0 ? (int)n : exec_copy(fh);
+	rd_close(rp.tree, fh);
+	if (fd < 0)
+		return -fd;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	rc = REAL(posix_spawn)(pid, proc, fa, attr, argv, envp);
+	REAL(close)(fd);
+	return rc;
+}
+
+static int spawn_path(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+		      const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	struct rp_at at;
+	int k = exec_ours(path, &at);
+
+	if (k < 0)
+		return -k;
+	if (k == 0)
+		return REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
+	return spawn_tree(pid, path, &at, fa, attr, argv, envp, 0);
+}
+
+/* Is path an executable regular file (tree or real)? */
+static int spawn_candidate(const char *path)
+{
+	struct rp_at at;
+	struct stat st;
+	rd_fh fh;
+	int k = exec_ours(path, &at);
+
+	if (k < 0)
+		return 0;
+	if (k == 0)
+		return REAL(stat)(path, &st) == 0 && S_ISREG(st.st_mode) && REAL(access)(path, X_OK) == 0;
+	if (exec_open(&at, &fh) < 0)
+		return 0;
+	rd_close(rp.tree, fh);
+	return 1;
+}
+
+RP_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+			  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	return spawn_path(pid, path, fa, attr, argv, envp);
+}
+
+RP_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			   const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	const char *search = getenv("PATH"), *p;
+	size_t flen;
+
+	if (strchr(file, '/'))
+		return spawn_path(pid, file, fa, attr, argv, envp);
+	if (!search)
+		search = "/bin:/usr/bin";
+	if (!rp.tree || !exec_path_in_tree(search))
+		return REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
+	/* The first PATH entry that has the file decides, as in glibc. */
+	flen = strlen(file);
+	for (p = search;;) {
+		size_t len = strcspn(p, ":");
+		char full[RP_PATH_MAX + NAME_MAX + 2];
+
+		if (len + flen + 2 <= sizeof full) {
+			size_t n = 0;
+
+			if (len) {
+				memcpy(full, p, len);
+				n = len;
+				full[n++] = '/';
+			}
+			memcpy(full + n, file, flen + 1);
+			if (spawn_candidate(full))
+				return spawn_path(pid, full, fa, attr, argv, envp);
+		}
+		p += len;
+		if (*p != ':')
+			break;
+		p++;
+	}
+	return ENOENT;
+}
