@@ -59,6 +59,15 @@ static void cwd_set(rd_fh fh)
 	cwd_export(fh);
 }
 
+int rp_cwd_name(char *buf, size_t size)
+{
+	rd_fh fh = cwd_get_fh();
+
+	if (!fh)
+		return 0;
+	return cwd_name(fh, buf, size) < 0 ? -1 : 1;
+}
+
 void rp_cwd_adopt(void)
 {
 	const char *cwd = getenv("RAMDIR_CWD"), *pwd = getenv("PWD"), *seen = getenv("RAMDIR_CWD_PWD");
@@ -66,7 +75,8 @@ void rp_cwd_adopt(void)
 	struct rp_at at;
 
 	if (cwd && (!pwd || !seen || !strcmp(pwd, seen)))
-		target = cwd; /* set by our chdir, and no shell moved since */
+		target = cwd; /* set by our chdir or exec, and no shell moved since;
+			       * empty: the parent's directory was not in the tree */
 	else if (pwd)
 		target = pwd; /* a shell's cd into the tree shows only in PWD */
 	if (!target || target[0] != '/' || rp_path(AT_FDCWD, target, &at) != 1)

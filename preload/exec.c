@@ -16,8 +16,22 @@
  *    ENOEXEC runs the file with /bin/sh;
  *  - posix_spawn with a tree path spawns the memfd through /proc/self/fd.
  *
- * Calls with real paths go to libc untouched. Handing open tree descriptors
- * to the new image is issue 4's part of exec and not done here.
+ * Every new image also gets, in the envp it is given (never in this
+ * process's environ, which shells own):
+ *  - RAMDIR_CWD, the tree working directory's name ("" when it is not in the
+ *    tree) with RAMDIR_CWD_PWD, the PWD passed along, so that the new image
+ *    starts where this process is even when a program (make) builds its
+ *    children's environment itself;
+ *  - the ramdir variables and LD_PRELOAD this process started with (read
+ *    from environ before main), where envp lacks them, so that `env -i cmd`
+ *    or `env -u LD_PRELOAD cmd` still runs on the tree: a child does not
+ *    leave the sandbox by dropping variables. A variable envp does have is
+ *    left alone: a different RAMDIR_PREFIX or quota asks for a tree of its
+ *    own.
+ *
+ * Calls with real paths go to libc untouched (with that envp). Handing open
+ * tree descriptors to the new image is issue 4's part of exec and not done
+ * here.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -32,6 +46,93 @@
 #define EXEC_MAX_ARGS 4096 /* execl* argument lists are collected on the stack */
 
 static int exec_path(const char *path, char *const argv[], char *const envp[], int depth);
+
+/* ---- the environment a new image gets ---- */
+
+#define EXEC_ENV_EXTRA 10 /* entries exec_env may add */
+#define EXEC_ENV_TEXT (10 * RP_PATH_MAX) /* the saved values, RAMDIR_CWD and the PWD */
+
+static const char *const exec_inherit[] = {
+	"RAMDIR_ARENA", "RAMDIR_PREFIX", "RAMDIR_QUOTA", "RAMDIR_MAX_NODES", "RAMDIR_MEMORY_GUARD",
+	"RAMDIR_DEBUG", "LD_PRELOAD", NULL,
+};
+
+#define EXEC_NINHERIT (sizeof exec_inherit / sizeof exec_inherit[0] - 1)
+
+static const char *exec_find(char *const envp[], const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (!strncmp(envp[i], name, len) && envp[i][len] == '=')
+			return envp[i] + len + 1;
+	return NULL;
+}
+
+/* The values this image started with, copied before main can change
+ * environ (and read from environ itself: shells replace getenv). */
+static char exec_saved[EXEC_NINHERIT][RP_PATH_MAX];
+
+__attribute__((constructor)) static void exec_capture(void)
+{
+	for (size_t i = 0; i < EXEC_NINHERIT; i++) {
+		const char *v = exec_find(environ, exec_inherit[i]);
+
+		if (v && strlen(v) < sizeof exec_saved[i])
+			memcpy(exec_saved[i], v, strlen(v) + 1);
+	}
+}
+
+static size_t exec_env_count(char *const envp[])
+{
+	size_t n = 0;
+
+	while (envp && envp[n])
+		n++;
+	return n + EXEC_ENV_EXTRA + 1;
+}
+
+/* Append "name=value" to out (text from *txt), if it fits. */
+static void exec_env_put(char **out, size_t *n, char **txt, char *end, const char *name, const char *value)
+{
+	int len = snprintf(*txt, (size_t)(end - *txt), "%s=%s", name, value);
+
+	if (len < 0 || len >= end - *txt)
+		return;
+	out[(*n)++] = *txt;
+	*txt += len + 1;
+}
+
+/* Fill out (exec_env_count(envp) entries) and text (EXEC_ENV_TEXT bytes)
+ * with envp as the new image must get it. */
+static char **exec_env(char *const envp[], char **out, char *text)
+{
+	char *txt = text, *end = text + EXEC_ENV_TEXT, name[RP_PATH_MAX];
+	const char *pwd = exec_find(envp, "PWD");
+	size_t n = 0;
+	int k;
+
+	if (!rp.tree)
+		return (char **)envp;
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (strncmp(envp[i], "RAMDIR_CWD=", 11) && strncmp(envp[i], "RAMDIR_CWD_PWD=", 15))
+			out[n++] = envp[i];
+	for (size_t i = 0; i < EXEC_NINHERIT; i++)
+		if (exec_saved[i][0] && !exec_find(envp, exec_inherit[i]))
+			exec_env_put(out, &n, &txt, end, exec_inherit[i], exec_saved[i]);
+	k = rp_cwd_name(name, sizeof name);
+	if (k >= 0) {
+		exec_env_put(out, &n, &txt, end, "RAMDIR_CWD", k ? name : "");
+		exec_env_put(out, &n, &txt, end, "RAMDIR_CWD_PWD", pwd ? pwd : "");
+	}
+	out[n] = NULL;
+	return out;
+}
+
+/* Declares `var`, the new image's envp built from envp, on the stack. */
+#define EXEC_ENV(var, envp)                                                    \
+	char *var##_tab[exec_env_count(envp)], var##_text[EXEC_ENV_TEXT];      \
+	char **var = exec_env(envp, var##_tab, var##_text)
 
 /* Is path (as exec would resolve it) in the tree? Fills *at. */
 static int exec_ours(const char *path, struct rp_at *at)
@@ -308,37 +409,46 @@ static int exec_search(const char *file, char *const argv[], char *const envp[])
 
 RP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	return (int)rp_ret(exec_path(path, argv, envp, 0));
+	EXEC_ENV(env, envp);
+
+	return (int)rp_ret(exec_path(path, argv, env, 0));
 }
 
 RP_EXPORT int execv(const char *path, char *const argv[])
 {
-	return (int)rp_ret(exec_path(path, argv, environ, 0));
+	EXEC_ENV(env, environ);
+
+	return (int)rp_ret(exec_path(path, argv, env, 0));
 }
 
 RP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	return (int)rp_ret(exec_search(file, argv, envp));
+	EXEC_ENV(env, envp);
+
+	return (int)rp_ret(exec_search(file, argv, env));
 }
 
 RP_EXPORT int execvp(const char *file, char *const argv[])
 {
-	return (int)rp_ret(exec_search(file, argv, environ));
+	EXEC_ENV(env, environ);
+
+	return (int)rp_ret(exec_search(file, argv, env));
 }
 
 RP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	rd_fh fh = rp_fd_get(fd);
 	int mfd, err;
+	EXEC_ENV(env, envp);
 
 	if (!fh)
-		return REAL(fexecve)(fd, argv, envp);
+		return REAL(fexecve)(fd, argv, env);
 	/* The descriptor's program, copied: a script run this way is not
 	 * supported by the kernel either once its descriptor is close-on-exec. */
 	mfd = exec_copy(fh);
 	if (mfd < 0)
 		return (int)rp_ret(mfd);
-	REAL(fexecve)(mfd, argv, envp);
+	REAL(fexecve)(mfd, argv, env);
 	err = errno;
 	REAL(close)(mfd);
 	errno = err;
@@ -369,7 +479,11 @@ RP_EXPORT int execl(const char *path, const char *arg, ...)
 
 	va_start(ap, arg);
 	EXEC_COLLECT(arg, ap, argv, envp, 0);
-	return (int)rp_ret(exec_path(path, argv, envp, 0));
+	{
+		EXEC_ENV(env, envp);
+
+		return (int)rp_ret(exec_path(path, argv, env, 0));
+	}
 }
 
 RP_EXPORT int execle(const char *path, const char *arg, ...)
@@ -379,7 +493,11 @@ RP_EXPORT int execle(const char *path, const char *arg, ...)
 
 	va_start(ap, arg);
 	EXEC_COLLECT(arg, ap, argv, envp, 1);
-	return (int)rp_ret(exec_path(path, argv, envp, 0));
+	{
+		EXEC_ENV(env, envp);
+
+		return (int)rp_ret(exec_path(path, argv, env, 0));
+	}
 }
 
 RP_EXPORT int execlp(const char *file, const char *arg, ...)
@@ -389,7 +507,11 @@ RP_EXPORT int execlp(const char *file, const char *arg, ...)
 
 	va_start(ap, arg);
 	EXEC_COLLECT(arg, ap, argv, envp, 0);
-	return (int)rp_ret(exec_search(file, argv, envp));
+	{
+		EXEC_ENV(env, envp);
+
+		return (int)rp_ret(exec_search(file, argv, env));
+	}
 }
 
 /* ---- posix_spawn ---- */
@@ -487,14 +609,17 @@ static int spawn_candidate(const char *path)
 RP_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 			  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	return spawn_path(pid, path, fa, attr, argv, envp);
+	EXEC_ENV(env, envp);
+
+	return spawn_path(pid, path, fa, attr, argv, env);
 }
 
 RP_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
-			   const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+			   const posix_spawnattr_t *attr, char *const argv[], char *const envp_in[])
 {
 	const char *search = getenv("PATH"), *p;
 	size_t flen;
+	EXEC_ENV(envp, envp_in);
 
 	if (strchr(file, '/'))
 		return spawn_path(pid, file, fa, attr, argv, envp);

@@ -106,6 +106,9 @@ FILE *rp_mounts_fopen(const char *file, const char *mode, FILE *(*real_fopen)(co
 void rp_cwd_refresh(void);
 /* Start-up: take over a tree working directory the parent had (cwd.c). */
 void rp_cwd_adopt(void);
+/* For exec: 1 and the working directory's absolute name if it is in the
+ * tree, 0 if it is not, -1 if it cannot be named (removed). */
+int rp_cwd_name(char *buf, size_t size);
 struct rp_at {
 	rd_fh base;             /* core base directory */
 	const char *path;       /* tree path (relative to base, or absolute) */

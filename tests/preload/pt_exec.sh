@@ -59,3 +59,14 @@ bin/noexec 2>&1 | sed "s#$root#ROOT#"; echo "status ${PIPESTATUS[0]}"
 bin/missing 2>&1 | sed "s#$root#ROOT#"; echo "status ${PIPESTATUS[0]}"
 bin 2>&1 | sed "s#$root#ROOT#"; echo "status ${PIPESTATUS[0]}"
 "$root/bin" 2>&1 | sed "s#$root#ROOT#"; echo "status ${PIPESTATUS[0]}"
+# A child started with an emptied environment still runs on the tree.
+env -i /bin/sh -c 'head -c 18 "$1"; echo' sh "$root/src/args.c"
+env -u LD_PRELOAD /bin/sh -c 'test -f "$1" && echo "still sees the file"' sh "$root/src/args.c"
+# make changes directory itself and builds its children's environment
+# itself: they must start in the directory make is in.
+mkdir -p proj/sub
+printf 'all:\n\t@echo "make runs in $$(pwd | sed "s#%s#ROOT#")"\n\t@cat marker\n\t@$(MAKE) -s -C sub\n' "$root" >proj/Makefile
+printf 'all:\n\t@echo "sub-make in $$(basename $$(pwd))"; ls\n' >proj/sub/Makefile
+echo "marker file read" >proj/marker
+make -s -C proj
+(cd proj && make -s)
