@@ -66,11 +66,18 @@ void rp_fd_set(int fd, rd_fh fh)
 
 rd_fh rp_fd_forget(int fd)
 {
+	rd_fh fh;
+
 	if (fd < 0 || (size_t)fd >= fd_cap || !fd_tab)
 		return 0;
 	if (fd <= 2 && fd_tab[fd])
 		rp_std_unbind(fd); /* flush into the tree while the mapping stands */
-	return __atomic_exchange_n(&fd_tab[fd], 0, __ATOMIC_ACQ_REL);
+	fh = __atomic_exchange_n(&fd_tab[fd], 0, __ATOMIC_ACQ_REL);
+	/* Every close path comes here: closing any descriptor of a file
+	 * drops the process's POSIX locks on it (one load if none exist). */
+	if (fh)
+		rd_lock_release(rp.tree, fh, (uint32_t)getpid());
+	return fh;
 }
 
 int rp_fd_install(rd_fh fh, int cloexec)

@@ -4,9 +4,18 @@
  * fallocate, flock, lockf). A dup of a tree descriptor dups the
  * placeholder and takes one more reference to the same open file, so the
  * position and flags stay shared as POSIX requires.
+ *
+ * Locks are the core's (lock.c); blocking calls wait here, outside the
+ * tree lock. Closing any descriptor of a file drops the process's POSIX
+ * locks on it: rp_fd_forget() (fd.c), which every close path goes
+ * through, asks the core to.
  */
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <sys/file.h>
+#include <time.h>
 
 #include "rp.h"
 
@@ -119,16 +128,129 @@ static int fdops_getfl(rd_fh fh)
 	return (fl & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
 }
 
-/* Record locks on tree files are granted without enforcement for now: one
- * process at a time is the supported case (see docs/preload.md). */
-static int fdops_lock(int cmd, struct flock *fl)
+/* ---- locks ---- */
+
+/* Would the kernel have ended a blocking lock call interrupted by a signal
+ * handler with EINTR? It restarts the call if the handler has SA_RESTART.
+ * Which signal ran is not known here, so: EINTR unless every installed
+ * handler has SA_RESTART. */
+static int fdops_eintr(void)
 {
-	if (!fl)
-		return -EFAULT;
-	if (cmd == F_GETLK || cmd == F_OFD_GETLK)
-		fl->l_type = F_UNLCK;
+	int sig, saved = errno;
+
+	for (sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN &&
+		    !(sa.sa_flags & SA_RESTART)) {
+			errno = saved;
+			return 1;
+		}
+	}
+	errno = saved;
 	return 0;
 }
+
+/* A blocking lock call: try, and while the lock is held elsewhere sleep
+ * (50 us, doubling up to 5 ms) and try again, never holding the tree lock
+ * in between. Signals are blocked except during the sleep, which ppoll
+ * unblocks atomically: a signal that arrives during a try is pending and
+ * interrupts the next sleep at once, so none is missed. -EINTR if a signal
+ * handler ran (see above). errno is kept. */
+static int fdops_wait(int (*attempt)(void *), void *arg)
+{
+	int saved = errno, rc;
+	sigset_t all, orig;
+	long ns = 50000;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &orig);
+	while ((rc = attempt(arg)) == -EAGAIN) {
+		struct timespec ts = {0, ns};
+
+		if (ppoll(NULL, 0, &ts, &orig) < 0 && errno == EINTR && fdops_eintr()) {
+			rc = -EINTR;
+			break;
+		}
+		if (ns < 5000000)
+			ns *= 2;
+	}
+	pthread_sigmask(SIG_SETMASK, &orig, NULL);
+	errno = saved;
+	return rc;
+}
+
+struct fdops_lockreq {
+	rd_fh fh;
+	int ofd;
+	uint32_t pid;
+	struct rd_flock *fl;
+	int op; /* flock */
+};
+
+static int fdops_try_setlk(void *arg)
+{
+	struct fdops_lockreq *q = arg;
+
+	return rd_lock_set(rp.tree, q->fh, q->ofd, q->pid, q->fl, RD_LK_WAIT);
+}
+
+/* F_GETLK, F_SETLK, F_SETLKW and their OFD forms on a tree file. */
+static int fdops_lock(rd_fh fh, int cmd, struct rd_flock *fl)
+{
+	int ofd = cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
+	struct fdops_lockreq q = {fh, ofd, (uint32_t)getpid(), fl, 0};
+	int rc;
+
+	if (cmd == F_GETLK || cmd == F_OFD_GETLK)
+		return rd_lock_get(rp.tree, fh, ofd, q.pid, fl);
+	if (cmd == F_SETLK || cmd == F_OFD_SETLK)
+		return rd_lock_set(rp.tree, fh, ofd, q.pid, fl, 0);
+	rc = rd_lock_set(rp.tree, fh, ofd, q.pid, fl, RD_LK_WAIT);
+	if (rc != -EAGAIN)
+		return rc;
+	rc = fdops_wait(fdops_try_setlk, &q);
+	if (rc == -EINTR && !ofd)
+		rd_lock_unwait(rp.tree, q.pid);
+	return rc;
+}
+
+/* fcntl's lock argument, struct flock or (where it differs) flock64. */
+#define FDOPS_FLOCK_IN(p) {(p)->l_type, (p)->l_whence, (p)->l_start, (p)->l_len, (p)->l_pid}
+#define FDOPS_FLOCK_OUT(p, l)                                                                     \
+	((p)->l_type = (l).type, (p)->l_whence = (l).whence, (p)->l_start = (l).start, (p)->l_len = (l).len, \
+	 (p)->l_pid = (l).pid)
+
+static int fdops_fcntl_lock(rd_fh fh, int cmd, struct flock *p)
+{
+	struct rd_flock l;
+	int rc;
+
+	if (!p)
+		return -EFAULT;
+	l = (struct rd_flock)FDOPS_FLOCK_IN(p);
+	rc = fdops_lock(fh, cmd, &l);
+	if (rc == 0 && (cmd == F_GETLK || cmd == F_OFD_GETLK))
+		FDOPS_FLOCK_OUT(p, l);
+	return rc;
+}
+
+#if F_GETLK64 != F_GETLK
+static int fdops_fcntl_lock64(rd_fh fh, int cmd, struct flock64 *p)
+{
+	struct rd_flock l;
+	int rc;
+
+	if (!p)
+		return -EFAULT;
+	l = (struct rd_flock)FDOPS_FLOCK_IN(p);
+	cmd = cmd == F_GETLK64 ? F_GETLK : cmd == F_SETLK64 ? F_SETLK : F_SETLKW;
+	rc = fdops_lock(fh, cmd, &l);
+	if (rc == 0 && cmd == F_GETLK)
+		FDOPS_FLOCK_OUT(p, l);
+	return rc;
+}
+#endif
 
 static int fdops_fcntl(int fd, rd_fh fh, int cmd, void *arg)
 {
@@ -149,7 +271,13 @@ static int fdops_fcntl(int fd, rd_fh fh, int cmd, void *arg)
 	case F_OFD_GETLK:
 	case F_OFD_SETLK:
 	case F_OFD_SETLKW:
-		return (int)rp_ret(fdops_lock(cmd, arg));
+		return (int)rp_ret(fdops_fcntl_lock(fh, cmd, arg));
+#if F_GETLK64 != F_GETLK
+	case F_GETLK64:
+	case F_SETLK64:
+	case F_SETLKW64:
+		return (int)rp_ret(fdops_fcntl_lock64(fh, cmd, arg));
+#endif
 	default:
 		return (int)rp_ret(-EINVAL);
 	}
@@ -236,26 +364,73 @@ RP_EXPORT int posix_fallocate64(int fd, off64_t off, off64_t len)
 	return -rd_fallocate(rp.tree, fh, 0, off, len);
 }
 
-static int fdops_flock(int op)
+static int fdops_try_flock(void *arg)
 {
-	int kind = op & ~LOCK_NB;
+	struct fdops_lockreq *q = arg;
 
-	return kind == LOCK_SH || kind == LOCK_EX || kind == LOCK_UN ? 0 : -EINVAL;
+	return rd_flock(rp.tree, q->fh, q->op);
+}
+
+/* flock(2): EWOULDBLOCK with LOCK_NB, else wait. */
+static int fdops_flock(rd_fh fh, int op)
+{
+	struct fdops_lockreq q = {fh, 0, 0, NULL, op & ~LOCK_NB};
+	int rc = rd_flock(rp.tree, fh, q.op);
+
+	if (rc != -EWOULDBLOCK || (op & LOCK_NB))
+		return rc;
+	return fdops_wait(fdops_try_flock, &q);
 }
 
 RP_EXPORT int flock(int fd, int op)
 {
-	RP_FDCALL(int, fd, fdops_flock(op), REAL(flock)(fd, op));
+	RP_FDCALL(int, fd, fdops_flock(fh, op), REAL(flock)(fd, op));
+}
+
+/* lockf(3) as glibc builds it on fcntl: a range from the position, len
+ * bytes long (0: to EOF, < 0: before it); F_TEST asks with a read lock and
+ * answers EACCES only for another process's lock. */
+static int fdops_lockf(rd_fh fh, int cmd, off64_t len)
+{
+	struct rd_flock l = {F_UNLCK, SEEK_CUR, 0, len, 0};
+	int rc;
+
+	switch (cmd) {
+	case F_TEST:
+		l.type = F_RDLCK;
+		rc = fdops_lock(fh, F_GETLK, &l);
+		if (rc < 0)
+			return rc;
+		return l.type == F_UNLCK || l.pid == getpid() ? 0 : -EACCES;
+	case F_ULOCK:
+		return fdops_lock(fh, F_SETLK, &l);
+	case F_LOCK:
+		l.type = F_WRLCK;
+		return fdops_lock(fh, F_SETLKW, &l);
+	case F_TLOCK:
+		l.type = F_WRLCK;
+		return fdops_lock(fh, F_SETLK, &l);
+	default:
+		return -EINVAL;
+	}
 }
 
 RP_EXPORT int lockf(int fd, int cmd, off_t len)
 {
-	RP_FDCALL(int, fd, (cmd == F_LOCK || cmd == F_TLOCK || cmd == F_ULOCK || cmd == F_TEST) ? 0 : -EINVAL,
-		  REAL(lockf)(fd, cmd, len));
+	RP_FDCALL(int, fd, fdops_lockf(fh, cmd, len), REAL(lockf)(fd, cmd, len));
 }
 
 RP_EXPORT int lockf64(int fd, int cmd, off64_t len)
 {
-	RP_FDCALL(int, fd, (cmd == F_LOCK || cmd == F_TLOCK || cmd == F_ULOCK || cmd == F_TEST) ? 0 : -EINVAL,
-		  REAL(lockf64)(fd, cmd, len));
+	RP_FDCALL(int, fd, fdops_lockf(fh, cmd, len), REAL(lockf64)(fd, cmd, len));
+}
+
+/* Exit closes every descriptor, and with them the process's POSIX locks.
+ * Tree descriptors stay open here (stdio may still flush into them), so
+ * only the locks go now; a process that dies without exit() loses them
+ * when another finds it gone (lock.c). */
+__attribute__((destructor)) static void fdops_exit(void)
+{
+	if (rp.tree)
+		rd_lock_exit(rp.tree, (uint32_t)getpid());
 }

@@ -2,7 +2,7 @@
  * Consistency check and crash recovery, one walk for both.
  *
  * The tree reachable from the root and from the open-file list is the
- * truth. Everything else is derived from it: which pages are in use and by
+ * truth, with the lock records that still mean something (see chk_locks). Everything else is derived from it: which pages are in use and by
  * what, slab occupancy, free lists, usage counters, link counts, directory
  * sizes and the name hashes. rd_tree_check recomputes all of it and
  * compares; tree_recover (run by the next locker after a lock holder died)
@@ -15,6 +15,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -24,6 +25,7 @@
 struct chk_link {
 	uint64_t node;
 	uint32_t links, opens;
+	uint32_t lockfiles;           /* rd_lockfile objects naming the node */
 };
 
 struct chk {
@@ -34,7 +36,7 @@ struct chk {
 	uint64_t (*live)[4];          /* recomputed slab bits */
 	struct chk_link *lk;          /* node -> references, open addressing */
 	uint64_t lk_cap;
-	uint64_t nodes, ofiles, mapped;
+	uint64_t nodes, ofiles, mapped, locks;
 	/* repair: second entries of one directory (a rename killed between
 	 * adding the new entry and removing the old), removed afterwards */
 	struct {
@@ -85,6 +87,19 @@ static struct chk_link *chk_link(struct chk *c, uint64_t node)
 			c->lk[i].node = node;
 			return &c->lk[i];
 		}
+	}
+}
+
+/* The entry of a node already counted, NULL if the walk never met it. */
+static struct chk_link *chk_link_find(struct chk *c, uint64_t node)
+{
+	uint64_t i = (node >> 4) * 0x9e3779b97f4a7c15ull;
+
+	for (i &= c->lk_cap - 1;; i = (i + 1) & (c->lk_cap - 1)) {
+		if (c->lk[i].node == node)
+			return &c->lk[i];
+		if (c->lk[i].node == 0)
+			return NULL;
 	}
 }
 
@@ -379,6 +394,106 @@ static void chk_ofiles(struct chk *c)
 	}
 }
 
+/* Does lock record r of lockfile lf still mean something? An open-file
+ * owner must be one of the open files just walked, of the same node. */
+static int chk_lock_ok(struct chk *c, const struct rd_lockfile *lf, const struct rd_lock *r)
+{
+	const struct rd_ofile *of;
+
+	if (r->kind == LK_POSIX || r->kind == LK_WAIT)
+		return r->owner && r->owner <= INT32_MAX &&
+		       (r->kind == LK_WAIT || ((r->type == F_RDLCK || r->type == F_WRLCK) && r->start <= r->end &&
+					       r->end <= LK_EOF));
+	if ((r->kind != LK_OFD && r->kind != LK_FLOCK) || (r->type != F_RDLCK && r->type != F_WRLCK) ||
+	    r->start > r->end || r->end > LK_EOF)
+		return 0;
+	if ((r->owner & 15) || r->owner + sizeof *of > c->t->size || !chk_is_marked(c, r->owner))
+		return 0;
+	of = OFF2P(c->t, r->owner);
+	return of->magic == RD_OFILE_MAGIC && of->refs && of->node == lf->node;
+}
+
+/*
+ * Advisory locks (lock.c): rd_super.locks lists a lockfile per node, each
+ * its records. A lockfile whose node nobody has open, or a second one for
+ * a node, and a record whose owning open file is gone (a process died
+ * between freeing the open file and dropping its locks) mean nothing:
+ * repair unlinks them unmarked, so the sweep reclaims them; the check
+ * reports them. Runs after chk_ofiles, which counted the opens.
+ */
+static void chk_locks(struct chk *c)
+{
+	rd_tree *t = c->t;
+	uint64_t *flink = &SUPER(t)->locks;
+
+	while (*flink) {
+		uint64_t foff = *flink, *rlink;
+		struct rd_lockfile *lf;
+		struct chk_link *l;
+
+		if (!chk_in_pages(c, foff)) {
+			chk_fail(c, "lock file %#llx outside the arena", (unsigned long long)foff);
+			if (c->repair)
+				__atomic_store_n(flink, 0, __ATOMIC_RELEASE);
+			return;
+		}
+		lf = OFF2P(t, foff);
+		l = chk_link_find(c, lf->node);
+		if (!l || !l->opens || l->lockfiles) {
+			if (!c->repair) {
+				chk_fail(c, "locks kept on node %#llx, %s", (unsigned long long)lf->node,
+					 l && l->lockfiles ? "listed twice" : "which nothing has open");
+			} else {
+				__atomic_store_n(flink, lf->next, __ATOMIC_RELEASE);
+				continue;
+			}
+		}
+		rlink = &lf->head;
+		while (*rlink) {
+			uint64_t roff = *rlink;
+			struct rd_lock *r = OFF2P(t, roff);
+
+			if (!chk_in_pages(c, roff) || !chk_lock_ok(c, lf, r)) {
+				if (!c->repair) {
+					chk_fail(c, "lock record %#llx of node %#llx invalid or orphaned",
+						 (unsigned long long)roff, (unsigned long long)lf->node);
+				} else if (!chk_in_pages(c, roff)) {
+					__atomic_store_n(rlink, 0, __ATOMIC_RELEASE);
+					break;
+				} else {
+					__atomic_store_n(rlink, r->next, __ATOMIC_RELEASE);
+					continue;
+				}
+			}
+			if (chk_obj(c, roff) != 0) {
+				chk_fail(c, "lock record %#llx invalid or listed twice", (unsigned long long)roff);
+				if (c->repair)
+					__atomic_store_n(rlink, 0, __ATOMIC_RELEASE);
+				break;
+			}
+			c->locks++;
+			rlink = &r->next;
+		}
+		if (!lf->head) {
+			if (!c->repair)
+				chk_fail(c, "empty lock file kept for node %#llx", (unsigned long long)lf->node);
+			else {
+				__atomic_store_n(flink, lf->next, __ATOMIC_RELEASE);
+				continue;
+			}
+		}
+		if (chk_obj(c, foff) != 0) {
+			chk_fail(c, "lock file %#llx invalid or listed twice", (unsigned long long)foff);
+			if (c->repair)
+				__atomic_store_n(flink, 0, __ATOMIC_RELEASE);
+			return;
+		}
+		if (l)
+			l->lockfiles++;
+		flink = &lf->next;
+	}
+}
+
 /* Compare (or, repairing, apply) per-node link and open counts. */
 static void chk_links(struct chk *c)
 {
@@ -557,12 +672,14 @@ static int chk_run(rd_tree *t, int repair, char *msg, size_t msglen)
 	chk_cur = &c;
 	chk_node(&c, s->root, 0);
 	chk_ofiles(&c);
+	chk_locks(&c);
 	chk_links(&c);
 	if (repair) {
 		chk_apply_pages(&c);
 		s->nodes = c.nodes;
 		s->nofiles = c.ofiles;
 		s->nmapped = c.mapped;
+		s->nlocks = c.locks;
 		for (int i = 0; i < c.ndrop; i++)
 			radix_clear(t, &dirx(t, OFF2P(t, c.drop[i].dir))->cookies, c.drop[i].cookie);
 		for (int i = 0; i < c.ndup; i++)
@@ -584,6 +701,9 @@ static int chk_run(rd_tree *t, int repair, char *msg, size_t msglen)
 		if (s->nmapped != c.mapped)
 			chk_fail(&c, "mapped files %llu, listed %llu", (unsigned long long)s->nmapped,
 				 (unsigned long long)c.mapped);
+		if (s->nlocks != c.locks)
+			chk_fail(&c, "lock records %llu, listed %llu", (unsigned long long)s->nlocks,
+				 (unsigned long long)c.locks);
 		chk_compare_pages(&c);
 		if (s->pages_used > s->quota_pages)
 			chk_fail(&c, "usage %llu pages over quota %llu", (unsigned long long)s->pages_used,

@@ -75,6 +75,8 @@ struct rd_super {
 	uint64_t ofiles;       /* list of open-file objects (a GC root) */
 	uint64_t nofiles;
 	uint64_t nmapped;      /* open-file objects that are shared mappings */
+	uint64_t locks;        /* advisory lock records: list of rd_lockfile (lock.c), a GC root */
+	uint64_t nlocks;       /* rd_lock records in it */
 
 	struct rd_guard_state guard;
 
@@ -290,6 +292,33 @@ int path_escape(const char *path, enum rd_escape_kind kind, int hops);
 /* ---- ofile.c ---- */
 struct rd_ofile *ofile_get(rd_tree *t, rd_fh fh); /* NULL if not a live handle */
 int ofile_new(rd_tree *t, uint64_t node, int flags, rd_fh *out);
+
+/* ---- lock.c ---- */
+/* Advisory locks. rd_super.locks lists one rd_lockfile per node that has
+ * lock records; each lists its records grouped by owner (in the order the
+ * owners first locked) and sorted by start within an owner, the order of
+ * Linux's per-inode list. A lockfile exists only while its node is open. */
+struct rd_lockfile {
+	uint64_t next;         /* next in rd_super.locks */
+	uint64_t node;
+	uint64_t head;         /* first rd_lock */
+	uint64_t pad;
+};
+enum { LK_POSIX = 1, LK_OFD = 2, LK_FLOCK = 3, LK_WAIT = 4 };
+#define LK_EOF ((uint64_t)INT64_MAX) /* end of a lock "to EOF" (the kernel's OFFSET_MAX) */
+struct rd_lock {               /* 40 bytes */
+	uint64_t next;
+	uint64_t owner;        /* LK_POSIX, LK_WAIT: pid; LK_OFD, LK_FLOCK: open-file offset */
+	uint64_t start, end;   /* bytes, end inclusive; LK_WAIT: pid waited for (0: an
+				* open file's lock), time of the last try (ns) */
+	uint32_t tid;          /* LK_WAIT: the waiting thread */
+	uint8_t kind;          /* LK_* */
+	uint8_t type;          /* F_RDLCK or F_WRLCK */
+	uint16_t pad;
+};
+/* An open file is being freed (ofile.c): its OFD and flock locks go, and
+ * all of the node's records when no open file of it is left. */
+void lock_ofile_gone(rd_tree *t, uint64_t ofile, uint64_t node);
 
 /* ---- check.c ---- */
 void tree_recover(rd_tree *t);

@@ -75,6 +75,7 @@ static void ofile_release(rd_tree *t, struct rd_ofile *of)
 		if (n->nlink && !map_pinned(t, n))
 			data_trim_eof(t, n);
 	}
+	lock_ofile_gone(t, off, node); /* its OFD and flock locks (lock.c) */
 	node_maybe_free(t, node);
 }
 

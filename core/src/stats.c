@@ -30,6 +30,7 @@ int rd_tree_stats(rd_tree *t, struct rd_stats *st)
 	st->ops = s->ops;
 	st->warm_pages = s->warm_count;
 	st->recoveries = s->recoveries;
+	st->locks = s->nlocks;
 	tree_unlock(t);
 	return 0;
 }

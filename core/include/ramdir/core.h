@@ -182,6 +182,62 @@ ssize_t rd_getdents(rd_tree *t, rd_fh fh, void *buf, size_t len);
 int rd_fh_path(rd_tree *t, rd_fh fh, char *buf, size_t size);
 
 /* -------------------------------------------------------------------------
+ * Advisory locks (lock.c), with Linux's semantics on tmpfs. Three kinds:
+ *  - POSIX record locks (fcntl F_SETLK/F_SETLKW/F_GETLK, lockf): owned by
+ *    a process, named by the pid the caller passes; never conflict with
+ *    the same pid; rd_lock_release drops them when that process closes any
+ *    descriptor of the file. A conflicting lock whose pid no longer runs
+ *    (kill(pid, 0) fails with ESRCH, or it is a zombie) is dropped when it
+ *    is found; a reused pid keeps a dead process's locks (see DESIGN).
+ *  - OFD locks (F_OFD_*): owned by the open file (rd_fh), so two opens in
+ *    one process conflict; they conflict with POSIX locks too.
+ *  - flock locks: owned by the open file, whole file, independent of the
+ *    other two.
+ * OFD and flock locks go when the open file object is freed (last
+ * rd_close). All locks of a node go when nothing has it open. Nothing here
+ * waits: a conflict is -EAGAIN (-EWOULDBLOCK for flock) and the caller
+ * sleeps outside the tree and tries again. A record that cannot be
+ * allocated (quota) is -ENOLCK. */
+struct rd_flock {
+	int16_t type;     /* F_RDLCK, F_WRLCK, F_UNLCK */
+	int16_t whence;   /* SEEK_SET, SEEK_CUR (the open file's position), SEEK_END */
+	int64_t start;
+	int64_t len;      /* 0: to EOF and beyond; < 0: the len bytes before start */
+	int32_t pid;      /* OFD requests: must be 0 (-EINVAL); rd_lock_get: the
+			   * holder's pid, -1 for an open file's lock */
+};
+#define RD_LK_WAIT 1 /* rd_lock_set flag: the caller waits (F_SETLKW) */
+
+/* F_GETLK (ofd 0) / F_OFD_GETLK (ofd 1) as pid: the first lock that would
+ * conflict with fl, as the kernel reports it (whence SEEK_SET, len 0 for
+ * "to EOF"), or fl->type = F_UNLCK and the rest untouched. */
+int rd_lock_get(rd_tree *t, rd_fh fh, int ofd, uint32_t pid, struct rd_flock *fl);
+/* F_SETLK / F_OFD_SETLK: lock, convert or unlock a range. -EAGAIN on a
+ * conflict; -EBADF for a read lock on a write-only open file or a write
+ * lock on a read-only one (and O_PATH); -EINVAL, -EOVERFLOW for bad ranges
+ * as the kernel. With RD_LK_WAIT a POSIX request that conflicts is recorded
+ * as waiting for the holder (the caller's thread), and -EDEADLK is returned
+ * instead of -EAGAIN when the holder is (transitively) waiting for this
+ * pid. The wait is forgotten when such a call returns anything else; a
+ * caller that stops trying (EINTR) calls rd_lock_unwait. A wait not renewed
+ * for a second is ignored anyway. */
+int rd_lock_set(rd_tree *t, rd_fh fh, int ofd, uint32_t pid, const struct rd_flock *fl, int flags);
+/* This thread gave up waiting for a lock (EINTR): forget the wait that
+ * rd_lock_set(RD_LK_WAIT) recorded. */
+int rd_lock_unwait(rd_tree *t, uint32_t pid);
+/* flock(2): op LOCK_SH, LOCK_EX or LOCK_UN (LOCK_NB is the caller's). A
+ * conversion first drops the open file's lock, as Linux does, so a failed
+ * one (-EWOULDBLOCK) leaves it unlocked. */
+int rd_flock(rd_tree *t, rd_fh fh, int op);
+/* Process pid closed a descriptor of fh: its POSIX locks on the file go.
+ * Costs one load when the tree holds no lock at all. */
+int rd_lock_release(rd_tree *t, rd_fh fh, uint32_t pid);
+/* Process pid is exiting: every POSIX lock it holds goes. */
+int rd_lock_exit(rd_tree *t, uint32_t pid);
+/* Test hook: replace the liveness check of lock owners (NULL: the real one). */
+void rd_test_lock_alive(int (*alive)(uint32_t pid));
+
+/* -------------------------------------------------------------------------
  * Statistics and limits, readable by every process on the arena. */
 struct rd_stats {
 	uint64_t quota;           /* bytes */
@@ -198,6 +254,7 @@ struct rd_stats {
 	uint64_t ops;             /* operations served */
 	uint64_t warm_pages;      /* freed pages kept populated for reuse */
 	uint64_t recoveries;      /* times a dead lock holder's state was repaired */
+	uint64_t locks;           /* advisory lock records, waits for locks included */
 };
 int rd_tree_stats(rd_tree *t, struct rd_stats *st);
 
