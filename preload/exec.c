@@ -37,6 +37,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include "rp.h"
@@ -105,7 +106,7 @@ static void exec_env_put(char **out, size_t *n, char **txt, char *end, const cha
 
 /* Fill out (exec_env_count(envp) entries) and text (EXEC_ENV_TEXT bytes)
  * with envp as the new image must get it. */
-static char **exec_env(char *const envp[], char **out, char *text)
+static char **exec_env(char *const envp[], char **out, char *text, const char *fds)
 {
 	char *txt = text, *end = text + EXEC_ENV_TEXT, name[RP_PATH_MAX];
 	const char *pwd = exec_find(envp, "PWD");
@@ -115,8 +116,11 @@ static char **exec_env(char *const envp[], char **out, char *text)
 	if (!rp.tree)
 		return (char **)envp;
 	for (size_t i = 0; envp && envp[i]; i++)
-		if (strncmp(envp[i], "RAMDIR_CWD=", 11) && strncmp(envp[i], "RAMDIR_CWD_PWD=", 15))
+		if (strncmp(envp[i], "RAMDIR_CWD=", 11) && strncmp(envp[i], "RAMDIR_CWD_PWD=", 15) &&
+		    strncmp(envp[i], "RAMDIR_FDS=", 11))
 			out[n++] = envp[i];
+	if (fds) /* written last into text: it may be long */
+		out[n++] = (char *)fds;
 	for (size_t i = 0; i < EXEC_NINHERIT; i++)
 		if (exec_saved[i][0] && !exec_find(envp, exec_inherit[i]))
 			exec_env_put(out, &n, &txt, end, exec_inherit[i], exec_saved[i]);
@@ -129,10 +133,27 @@ static char **exec_env(char *const envp[], char **out, char *text)
 	return out;
 }
 
-/* Declares `var`, the new image's envp built from envp, on the stack. */
+/* "RAMDIR_FDS=" and the handoff of this process's descriptors to the
+ * image that replaces it (handoff.c), or NULL. */
+static const char *exec_fds(char *buf, size_t size)
+{
+	memcpy(buf, "RAMDIR_FDS=", 11);
+	return rp.tree && rp_handoff_exec(buf + 11, size - 11) ? buf : NULL;
+}
+
+#define EXEC_FDS_TEXT 16384 /* about 700 descriptors */
+
+/* Declares `var`, the envp for an exec replacing this image, built from
+ * envp, on the stack. */
 #define EXEC_ENV(var, envp)                                                    \
 	char *var##_tab[exec_env_count(envp)], var##_text[EXEC_ENV_TEXT];      \
-	char **var = exec_env(envp, var##_tab, var##_text)
+	char var##_fds[EXEC_FDS_TEXT];                                         \
+	char **var = exec_env(envp, var##_tab, var##_text, exec_fds(var##_fds, sizeof var##_fds))
+
+/* The same for a spawned child, whose handoff text is fds (or NULL). */
+#define EXEC_ENV_SPAWN(var, envp, fds)                                         \
+	char *var##_tab[exec_env_count(envp)], var##_text[EXEC_ENV_TEXT];      \
+	char **var = exec_env(envp, var##_tab, var##_text, fds)
 
 /* Is path (as exec would resolve it) in the tree? Fills *at. */
 static int exec_ours(const char *path, struct rp_at *at)
@@ -606,20 +627,81 @@ static int spawn_candidate(const char *path)
 	return 1;
 }
 
+/*
+ * The child's descriptor table after the file actions, with references
+ * taken for it, in "RAMDIR_FDS=..." (spawn->text); the file actions to
+ * give glibc in *fa. Returns 0 or an error number for posix_spawn.
+ */
+struct spawn_ctx {
+	struct rp_spawn sim;
+	char text[EXEC_FDS_TEXT];
+};
+
+static int spawn_begin(struct spawn_ctx *c, const posix_spawn_file_actions_t **fa, const char **fds)
+{
+	int rc;
+
+	*fds = NULL;
+	if (!rp.tree)
+		return 0;
+	rc = rp_spawn_prepare(&c->sim, *fa, fa);
+	if (rc < 0) {
+		rp_spawn_done(&c->sim, 0);
+		return -rc;
+	}
+	memcpy(c->text, "RAMDIR_FDS=", 11);
+	if (rp_handoff_spawn(&c->sim, c->text + 11, sizeof c->text - 11))
+		*fds = c->text;
+	return 0;
+}
+
+static int spawn_end(struct spawn_ctx *c, int rc)
+{
+	if (rp.tree)
+		rp_spawn_done(&c->sim, rc == 0);
+	return rc;
+}
+
+static int spawn_search(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
+
 RP_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 			  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	EXEC_ENV(env, envp);
+	struct spawn_ctx c;
+	const char *fds;
+	int rc = spawn_begin(&c, &fa, &fds);
 
-	return spawn_path(pid, path, fa, attr, argv, env);
+	if (rc)
+		return rc;
+	{
+		EXEC_ENV_SPAWN(env, envp, fds);
+
+		return spawn_end(&c, spawn_path(pid, path, fa, attr, argv, env));
+	}
 }
 
 RP_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 			   const posix_spawnattr_t *attr, char *const argv[], char *const envp_in[])
 {
+	struct spawn_ctx c;
+	const char *fds;
+	int rc = spawn_begin(&c, &fa, &fds);
+
+	if (rc)
+		return rc;
+	{
+		EXEC_ENV_SPAWN(envp, envp_in, fds);
+
+		return spawn_end(&c, spawn_search(pid, file, fa, attr, argv, envp));
+	}
+}
+
+static int spawn_search(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
 	const char *search = getenv("PATH"), *p;
 	size_t flen;
-	EXEC_ENV(envp, envp_in);
 
 	if (strchr(file, '/'))
 		return spawn_path(pid, file, fa, attr, argv, envp);
@@ -651,4 +733,118 @@ RP_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 		p++;
 	}
 	return ENOENT;
+}
+
+/* ---- vfork ---- */
+
+/*
+ * A vfork child shares the parent's memory until it execs, and the
+ * wrappers it calls there (dup2, close: Python's subprocess does exactly
+ * that) would change the parent's descriptor table and standard streams.
+ * vfork is therefore a fork here, as POSIX allows: the child gets its own
+ * copy, the fork handlers take its references, and only the speed of
+ * vfork is lost (glibc's posix_spawn, system and popen keep theirs: their
+ * child runs only internal calls).
+ */
+RP_EXPORT pid_t vfork(void)
+{
+	return fork();
+}
+
+RP_EXPORT pid_t __vfork(void)
+{
+	return fork();
+}
+
+/* ---- system, popen ---- */
+
+/*
+ * glibc's system and popen spawn /bin/sh with internal calls and the
+ * process's environ, so neither the exec wrappers nor the spawn ones see
+ * them. For the duration of the call, environ gets what the exec wrappers
+ * would have put in envp: the handoff of this process's descriptors to a
+ * spawned child ("s" kind: only the shell, whose parent we are, accepts
+ * it; popen's own dup2 onto 0 or 1 is caught by the shell's identity check)
+ * and the working directory. The shell and its children then see the tree
+ * as this process does. environ is changed under a lock of ours only;
+ * a thread reading the environment at that moment sees these variables.
+ */
+static pthread_mutex_t shell_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct shell_env {
+	struct rp_spawn sim;
+	char fds[EXEC_FDS_TEXT];
+	char *saved[3];
+};
+
+static const char *const shell_vars[3] = {"RAMDIR_FDS", "RAMDIR_CWD", "RAMDIR_CWD_PWD"};
+
+static void shell_env_set(struct shell_env *e)
+{
+	char name[RP_PATH_MAX];
+	const char *posix = NULL, *pwd = getenv("PWD");
+	int k;
+
+	pthread_mutex_lock(&shell_lock);
+	for (int i = 0; i < 3; i++) {
+		const char *v = getenv(shell_vars[i]);
+
+		e->saved[i] = v ? strdup(v) : NULL;
+	}
+	if (rp_spawn_prepare(&e->sim, NULL, (const posix_spawn_file_actions_t **)&posix) == 0 &&
+	    rp_handoff_spawn(&e->sim, e->fds, sizeof e->fds))
+		setenv("RAMDIR_FDS", e->fds, 1);
+	k = rp_cwd_name(name, sizeof name);
+	if (k >= 0) {
+		setenv("RAMDIR_CWD", k ? name : "", 1);
+		setenv("RAMDIR_CWD_PWD", pwd ? pwd : "", 1);
+	}
+}
+
+/* After the call: environ as it was; the references handed over stay
+ * with the child only if one was started. */
+static void shell_env_restore(struct shell_env *e, int started)
+{
+	for (int i = 0; i < 3; i++) {
+		if (e->saved[i])
+			setenv(shell_vars[i], e->saved[i], 1);
+		else
+			unsetenv(shell_vars[i]);
+		free(e->saved[i]);
+	}
+	rp_spawn_done(&e->sim, started);
+	pthread_mutex_unlock(&shell_lock);
+}
+
+RP_EXPORT int system(const char *cmd)
+{
+	struct shell_env e;
+	int rc, err;
+
+	if (!rp.tree || !cmd)
+		return REAL(system)(cmd);
+	shell_env_set(&e);
+	rc = REAL(system)(cmd);
+	err = errno;
+	/* -1: no child; 127 from a shell that could not start is not told
+	 * apart from a command not found, and leaks the references. */
+	shell_env_restore(&e, rc != -1);
+	errno = err;
+	return rc;
+}
+
+RP_EXPORT FILE *popen(const char *cmd, const char *mode)
+{
+	struct shell_env e;
+	FILE *fp;
+	int err;
+
+	if (!rp.tree)
+		return REAL(popen)(cmd, mode);
+	shell_env_set(&e);
+	fp = REAL(popen)(cmd, mode);
+	err = errno;
+	shell_env_restore(&e, fp != NULL);
+	errno = err;
+	return fp;
 }

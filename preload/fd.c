@@ -64,6 +64,16 @@ void rp_fd_set(int fd, rd_fh fh)
 		rp_std_bind(fd);
 }
 
+int rp_fd_high(void)
+{
+	return __atomic_load_n(&fd_high, __ATOMIC_RELAXED);
+}
+
+int rp_fd_private(int fd)
+{
+	return rp.tree && fd >= 0 && (fd == rp.placeholder || fd == rp.arena_fd || fd == rd_tree_fd(rp.tree));
+}
+
 rd_fh rp_fd_forget(int fd)
 {
 	rd_fh fh;
@@ -108,9 +118,9 @@ void rp_fd_after_fork(void)
 {
 	int fd, high = fd_high;
 
-	if (!rp.tree || !fd_tab)
+	if (!rp.tree)
 		return;
-	for (fd = 0; fd <= high; fd++)
+	for (fd = 0; fd_tab && fd <= high; fd++)
 		if (fd_tab[fd])
 			rd_fh_ref(rp.tree, fd_tab[fd]);
 	if (rp.cwd)

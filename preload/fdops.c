@@ -19,10 +19,19 @@
 
 #include "rp.h"
 
+/*
+ * The library's own descriptors (the arena, the placeholder) must outlive
+ * programs that close every descriptor they do not know (daemons, Python's
+ * subprocess with close_fds, closefrom): closing one is reported done and
+ * changes nothing, and the range calls go around them.
+ */
 RP_EXPORT int close(int fd)
 {
-	rd_fh fh = rp_fd_forget(fd);
+	rd_fh fh;
 
+	if (unlikely(rp_fd_private(fd)))
+		return 0;
+	fh = rp_fd_forget(fd);
 	if (fh)
 		rd_close(rp.tree, fh);
 	return REAL(close)(fd);
@@ -30,9 +39,9 @@ RP_EXPORT int close(int fd)
 
 static void fdops_forget_range(unsigned first, unsigned last)
 {
-	unsigned fd;
+	unsigned fd, high = (unsigned)rp_fd_high();
 
-	for (fd = first; fd <= last && fd < (1u << 20); fd++) {
+	for (fd = first; fd <= last && fd <= high; fd++) {
 		rd_fh fh = rp_fd_get((int)fd) ? rp_fd_forget((int)fd) : 0;
 
 		if (fh)
@@ -42,21 +51,63 @@ static void fdops_forget_range(unsigned first, unsigned last)
 	}
 }
 
+/* close_range over [first, last] minus the library's descriptors. */
+static int fdops_close_range(unsigned first, unsigned last, int flags)
+{
+	int priv[3] = {rp.placeholder, rp.arena_fd, rd_tree_fd(rp.tree)}, rc;
+	unsigned lo = first;
+
+	/* ascending, so the pieces between them come out in order */
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (priv[j] < priv[i]) {
+				int x = priv[i];
+
+				priv[i] = priv[j];
+				priv[j] = x;
+			}
+	for (int i = 0; i < 3; i++) {
+		if (priv[i] < 0 || (unsigned)priv[i] < lo || (unsigned)priv[i] > last)
+			continue;
+		if ((unsigned)priv[i] > lo) {
+			rc = REAL(close_range)(lo, (unsigned)priv[i] - 1, flags);
+			if (rc < 0)
+				return rc;
+		}
+		lo = (unsigned)priv[i] + 1;
+		if (lo == 0) /* priv was UINT_MAX */
+			return 0;
+	}
+	return lo <= last ? REAL(close_range)(lo, last, flags) : 0;
+}
+
 RP_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
-	int rc = REAL(close_range)(first, last, flags);
+	int rc;
 
+	if (!rp.tree || first > last)
+		return REAL(close_range)(first, last, flags);
+	rc = fdops_close_range(first, last, flags);
 	/* CLOSE_RANGE_CLOEXEC only marks them; nothing is closed yet. */
-	if (rc == 0 && rp.tree && !(flags & 4 /* CLOSE_RANGE_CLOEXEC */))
+	if (rc == 0 && !(flags & 4 /* CLOSE_RANGE_CLOEXEC */))
 		fdops_forget_range(first, last);
 	return rc;
 }
 
+/* glibc's closefrom is close_range(low, ~0U, 0), falling back to closing
+ * one by one through /proc/self/fd; ours is the former, and never fails. */
 RP_EXPORT void closefrom(int low)
 {
-	if (rp.tree && low >= 0)
-		fdops_forget_range((unsigned)low, ~0u);
-	REAL(closefrom)(low);
+	if (!rp.tree || low < 0) {
+		REAL(closefrom)(low);
+		return;
+	}
+	fdops_forget_range((unsigned)low, ~0u);
+	if (fdops_close_range((unsigned)low, ~0u, 0) < 0) {
+		for (int fd = low, high = rp_fd_high(); fd <= high; fd++)
+			close(fd); /* no close_range (Linux < 5.9) */
+		REAL(closefrom)(low);
+	}
 }
 
 /* newfd (made by the kernel from a tree descriptor) shares fh. */
@@ -87,11 +138,22 @@ static void fdops_replace(int newfd)
 		rd_close(rp.tree, old);
 }
 
+/* Replacing one of the library's own descriptors would cut the process
+ * off its tree: refused like a descriptor the kernel is busy with. */
+#define FDOPS_NOT_PRIVATE(newfd)                  \
+	do {                                      \
+		if (unlikely(rp_fd_private(newfd))) { \
+			errno = EBUSY;            \
+			return -1;                \
+		}                                 \
+	} while (0)
+
 RP_EXPORT int dup2(int fd, int newfd)
 {
 	rd_fh fh = rp_fd_get(fd);
 	int rc;
 
+	FDOPS_NOT_PRIVATE(newfd);
 	if (!fh && !rp_fd_get(newfd))
 		return REAL(dup2)(fd, newfd);
 	if (fd == newfd)
@@ -108,6 +170,7 @@ RP_EXPORT int dup3(int fd, int newfd, int flags)
 	rd_fh fh = rp_fd_get(fd);
 	int rc;
 
+	FDOPS_NOT_PRIVATE(newfd);
 	if (!fh && !rp_fd_get(newfd))
 		return REAL(dup3)(fd, newfd, flags);
 	rc = REAL(dup3)(fd, newfd, flags);

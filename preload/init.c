@@ -9,11 +9,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 
 #include "rp.h"
 
-struct rp_state rp = {.placeholder = -1};
+struct rp_state rp = {.placeholder = -1, .arena_fd = -1};
 
 /* Environment variable a tree's creator sets for its descendants:
  * "<fd>:<quota>:<max_nodes>:<prefix>". A child with the same settings
@@ -153,6 +154,7 @@ static int init_join(const struct rd_config *cfg)
 		rp_debug(RP_DBG_INIT, "inherited arena fd %d unusable; starting a new tree", fd);
 		return 0;
 	}
+	rp.arena_fd = fd;
 	rp_debug(RP_DBG_INIT, "joined tree on fd %d", fd);
 	return 1;
 }
@@ -171,30 +173,53 @@ static void init_create(const struct rd_config *cfg)
 	fd = REAL(fcntl)(rd_tree_fd(rp.tree), F_DUPFD, 900);
 	if (fd < 0)
 		init_die("cannot keep the arena descriptor: %s", strerror(errno));
+	rp.arena_fd = fd;
 	snprintf(val, sizeof val, "%d:%llu:%llu:%s", fd, (unsigned long long)cfg->quota,
 		 (unsigned long long)cfg->max_nodes, rp.prefix);
 	setenv(RP_ARENA_ENV, val, 1);
 	rp_debug(RP_DBG_INIT, "new tree, quota %llu, arena fd %d", (unsigned long long)cfg->quota, fd);
 }
 
-/* The descriptor every tree descriptor is a dup of: O_PATH, so read and
+/*
+ * The descriptor every tree descriptor is a dup of: O_PATH, so read and
  * write through it from code that bypasses the library fail with EBADF
- * instead of landing somewhere. */
-static void init_placeholder(void)
+ * instead of landing somewhere; on an empty memfd sealed against every
+ * change, so that even reopening it through /proc/self/fd (which the
+ * kernel allows for O_PATH) reaches nothing that matters. An image started
+ * by exec or spawn with tree descriptors reuses its parent's placeholder
+ * (`inherited`, a dup of it), so all of them stay recognisable as one
+ * across any number of execs.
+ */
+static void init_placeholder(int inherited)
 {
+	struct stat st;
 	char path[64];
-	int fd;
+	int fd = -1, mfd;
 
-	snprintf(path, sizeof path, "/proc/self/fd/%d", rd_tree_fd(rp.tree));
-	fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_PATH | O_CLOEXEC);
-	if (fd < 0)
-		fd = (int)syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	if (inherited >= 0) {
+		fd = REAL(fcntl)(inherited, F_DUPFD_CLOEXEC, 800);
+	} else {
+		mfd = (int)syscall(SYS_memfd_create, "ramdir-placeholder", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (mfd >= 0) {
+			REAL(fcntl)(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+			snprintf(path, sizeof path, "/proc/self/fd/%d", mfd);
+			fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_PATH | O_CLOEXEC);
+			syscall(SYS_close, mfd);
+		}
+		if (fd < 0) /* no /proc: any O_PATH descriptor will do */
+			fd = (int)syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && fd < 800) {
+			int high = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 800);
+
+			syscall(SYS_close, fd);
+			fd = high;
+		}
+	}
+	if (fd < 0 || syscall(SYS_fstat, fd, &st) < 0)
 		init_die("cannot open a placeholder descriptor: %s", strerror(errno));
-	rp.placeholder = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 800);
-	syscall(SYS_close, fd);
-	if (rp.placeholder < 0)
-		init_die("cannot keep the placeholder descriptor: %s", strerror(errno));
+	rp.placeholder = fd;
+	rp.ph_dev = st.st_dev;
+	rp.ph_ino = st.st_ino;
 }
 
 static void init_tree_cred(void)
@@ -224,8 +249,9 @@ __attribute__((constructor(101))) static void rp_init(void)
 	if (!init_join(&cfg))
 		init_create(&cfg);
 	init_tree_cred();
-	init_placeholder();
+	init_placeholder(rp_handoff_adopt());
 	rp_cwd_refresh();
 	rp_cwd_adopt();
 	pthread_atfork(NULL, NULL, rp_fd_after_fork);
+	atexit(rp_handoff_exit);
 }

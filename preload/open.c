@@ -24,8 +24,21 @@ static int open_tree(struct rp_at *at, int flags, mode_t mode)
 	return rp_fd_install(fh, flags & O_CLOEXEC);
 }
 
+/* /dev/fd/N and friends of a tree descriptor: a new open of its file. */
+static int open_self(rd_fh of, int flags)
+{
+	rd_fh fh;
+	int rc = rd_reopen(rp.tree, of, flags, &fh);
+
+	return rc < 0 ? rc : rp_fd_install(fh, flags & O_CLOEXEC);
+}
+
 static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 {
+	rd_fh self = rp_fdlink(path);
+
+	if (self)
+		return (int)rp_ret(open_self(self, flags));
 	RP_PATHCALL(int, dirfd, path, open_tree(&at, flags, mode),
 		    REAL(openat)(rp_dirfd, rp_pathname, flags, mode));
 }

@@ -96,6 +96,7 @@ int rp_path(int dirfd, const char *path, struct rp_at *at)
 	if (!rp.tree || !path)
 		return 0;
 	at->hops = 0;
+	at->self = 0;
 	if (path[0] == '/') {
 		if (!path_in_prefix(path))
 			return 0;

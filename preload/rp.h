@@ -30,6 +30,8 @@
 #include <ramdir/core.h>
 
 #define RP_EXPORT __attribute__((visibility("default")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
 #define RP_PATH_MAX 4096
 
 /* ---- real functions (real.c) ---- */
@@ -58,6 +60,9 @@ struct rp_state {
 	char parent[RP_PATH_MAX]; /* its parent directory, e.g. "/" */
 	rd_fh cwd;              /* working directory inside the tree, 0 if outside */
 	int placeholder;        /* O_PATH descriptor every tree descriptor dups */
+	dev_t ph_dev;           /* its identity: an inherited descriptor is ours */
+	ino_t ph_ino;           /* only while it is a dup of it (handoff.c) */
+	int arena_fd;           /* the inheritable arena descriptor children join by */
 	unsigned debug;         /* RAMDIR_DEBUG categories */
 };
 extern struct rp_state rp;
@@ -81,6 +86,34 @@ rd_fh rp_fd_get(int fd);
 /* A new descriptor (lowest free, like open) standing for fh, which it then
  * owns. Returns the descriptor or -errno (fh is closed on failure). */
 int rp_fd_install(rd_fh fh, int cloexec);
+/* fdlink.c: the open tree file a magic link (/dev/fd/N, /dev/stdout,
+ * /proc/self/fd/N) names, 0 if the path is not one or not to a tree file. */
+rd_fh rp_fdlink(const char *path);
+/* The highest descriptor the table has ever held (for walks over it). */
+int rp_fd_high(void);
+/* Is fd one of the library's own descriptors (arena, placeholder), which
+ * the program must not close or replace? */
+int rp_fd_private(int fd);
+
+/* ---- handoff.c: open tree files across exec, spawn and exit ---- */
+#define RP_SPAWN_MAX 256     /* tree descriptors handed to a spawned child */
+#define RP_SPAWN_OPEN_MAX 8  /* tree opens among one spawn's file actions */
+struct rp_spawn {            /* the child's table, worked out in the parent */
+	int n, nopened, nref, fa_made;
+	int fd[RP_SPAWN_MAX];
+	rd_fh fh[RP_SPAWN_MAX];
+	char cloexec[RP_SPAWN_MAX];
+	int opened[RP_SPAWN_OPEN_MAX];
+	rd_fh ref[RP_SPAWN_MAX];
+	posix_spawn_file_actions_t fa; /* last: rewritten file actions */
+};
+size_t rp_handoff_exec(char *b, size_t size);
+int rp_spawn_prepare(struct rp_spawn *s, const posix_spawn_file_actions_t *fa,
+		     const posix_spawn_file_actions_t **fa_out);
+size_t rp_handoff_spawn(struct rp_spawn *s, char *b, size_t size);
+void rp_spawn_done(struct rp_spawn *s, int spawned);
+int rp_handoff_adopt(void);
+void rp_handoff_exit(void);
 /* Forget fd's tree file (returns it, 0 if none); the caller closes it. */
 rd_fh rp_fd_forget(int fd);
 /* Record that descriptor fd (already made by dup) also stands for fh. */
@@ -113,11 +146,15 @@ struct rp_at {
 	rd_fh base;             /* core base directory */
 	const char *path;       /* tree path (relative to base, or absolute) */
 	int hops;               /* symlinks followed across escapes */
+	int self;               /* rp_path_open: a magic link to open file `base` */
 	char buf[RP_PATH_MAX];
 };
 /* Classify (dirfd, path). 1: ours, `at` filled; 0: not ours, call the real
  * function with the original arguments; <0: -errno. errno is untouched. */
 int rp_path(int dirfd, const char *path, struct rp_at *at);
+/* rp_path for an open: a magic link to a tree descriptor (rp_fdlink) is
+ * ours too, with at->self set, at->base the open file, at->path "". */
+int rp_path_open(int dirfd, const char *path, struct rp_at *at);
 /* After the core returned -RD_EESCAPE for `at`: 1 if the continuation is in
  * the tree again (`at` updated), 0 if it is a real path (in at->path, to
  * be used with AT_FDCWD), <0 -errno (ELOOP). */

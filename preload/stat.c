@@ -85,9 +85,19 @@ STAT_TREE(64, struct stat64)
 
 /* ---- exported wrappers: stat, lstat, fstat, fstatat ---- */
 
+/* stat of /dev/stdout, /proc/self/fd/N... on a tree descriptor is fstat of
+ * it (lstat sees the real symlink). */
+#define STAT_SELF(path, flags, CORE)                                   \
+	do {                                                           \
+		rd_fh self = (flags) & AT_SYMLINK_NOFOLLOW ? 0 : rp_fdlink(path); \
+		if (self)                                              \
+			return (int)rp_ret(CORE);                      \
+	} while (0)
+
 #define STAT_FAMILY(SFX, TYPE)                                                       \
 	RP_EXPORT int stat##SFX(const char *path, TYPE *buf)                         \
 	{                                                                            \
+		STAT_SELF(path, 0, stat_fh##SFX(self, buf));                        \
 		RP_PATHCALL(int, AT_FDCWD, path, stat_path##SFX(&at, buf, 0),        \
 			    REAL(stat##SFX)(rp_pathname, buf));                      \
 	}                                                                            \
@@ -103,6 +113,7 @@ STAT_TREE(64, struct stat64)
 	}                                                                            \
 	RP_EXPORT int fstatat##SFX(int dirfd, const char *path, TYPE *buf, int flags) \
 	{                                                                            \
+		STAT_SELF(path, flags, stat_fh##SFX(self, buf));                    \
 		RP_PATHCALL(int, dirfd, path, stat_path##SFX(&at, buf, flags),       \
 			    REAL(fstatat##SFX)(rp_dirfd, rp_pathname, buf, flags));  \
 	}
@@ -124,6 +135,7 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *buf, int f
 #define STAT_XFAMILY(SFX, TYPE)                                                      \
 	RP_EXPORT int __xstat##SFX(int ver, const char *path, TYPE *buf)             \
 	{                                                                            \
+		STAT_SELF(path, 0, stat_fh_v##SFX(ver, self, buf));                 \
 		RP_PATHCALL(int, AT_FDCWD, path, stat_path_v##SFX(ver, &at, buf, 0), \
 			    REAL(__xstat##SFX)(ver, rp_pathname, buf));              \
 	}                                                                            \
@@ -140,6 +152,7 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *buf, int f
 	}                                                                            \
 	RP_EXPORT int __fxstatat##SFX(int ver, int dirfd, const char *path, TYPE *buf, int flags) \
 	{                                                                            \
+		STAT_SELF(path, flags, stat_fh_v##SFX(ver, self, buf));             \
 		RP_PATHCALL(int, dirfd, path, stat_path_v##SFX(ver, &at, buf, flags), \
 			    REAL(__fxstatat##SFX)(ver, rp_dirfd, rp_pathname, buf, flags)); \
 	}

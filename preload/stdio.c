@@ -305,7 +305,8 @@ static int stdio_open_tree(struct rp_at *at, int k, const struct stdio_mode *m, 
 	*abs = NULL;
 	while (k > 0) {
 		rd_fh fh;
-		int rc = rd_open(rp.tree, at->base, at->path, m->flags | O_LARGEFILE, 0666, &fh);
+		int rc = at->self ? rd_reopen(rp.tree, at->base, m->flags | O_LARGEFILE, &fh)
+				  : rd_open(rp.tree, at->base, at->path, m->flags | O_LARGEFILE, 0666, &fh);
 
 		if (rc != -RD_EESCAPE) {
 			if (rc < 0)
@@ -313,7 +314,7 @@ static int stdio_open_tree(struct rp_at *at, int k, const struct stdio_mode *m, 
 			if (m->seek_end)
 				rd_lseek(rp.tree, fh, 0, SEEK_END);
 			rc = rp_fd_install(fh, m->flags & O_CLOEXEC);
-			if (rc >= 0)
+			if (rc >= 0 && !at->self)
 				*abs = stdio_abs_path(at);
 			return rc;
 		}
@@ -413,7 +414,7 @@ static FILE *stdio_fopen(const char *path, const char *mode, FILE *(*real_fopen)
 	struct stdio_mode m;
 	struct rp_at at;
 	const char *real = path;
-	int k = rp_path(AT_FDCWD, path, &at), fd;
+	int k = rp_path_open(AT_FDCWD, path, &at), fd;
 	char *abs;
 	FILE *fp;
 
@@ -544,7 +545,7 @@ static FILE *stdio_freopen(const char *path, const char *mode, FILE *fp,
 	int k = 0;
 
 	if (path)
-		k = rp_path(AT_FDCWD, path, &at);
+		k = rp_path_open(AT_FDCWD, path, &at);
 	if (!ck && (path ? k == 0 : !rp_fd_get(stdio_real_fileno(fp))))
 		return real_freopen(path, mode, fp);
 	if (stdio_mode(mode, 0, &m) < 0)

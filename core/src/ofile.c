@@ -143,10 +143,11 @@ static int ofile_open_tmpfile(rd_tree *t, rd_fh base, const char *path, int flag
 	return rc;
 }
 
+static int ofile_open_node(rd_tree *t, uint64_t node, int flags, rd_fh *out);
+
 static int ofile_open_locked(rd_tree *t, rd_fh base, const char *path, int flags, mode_t mode, rd_fh *out)
 {
-	int acc = flags & O_ACCMODE, wflags = 0, rc;
-	struct rd_node *n;
+	int wflags = 0, rc;
 	struct walk w;
 
 	if ((flags & O_TMPFILE) == O_TMPFILE)
@@ -179,7 +180,15 @@ static int ofile_open_locked(rd_tree *t, rd_fh base, const char *path, int flags
 			return -EISDIR;
 		}
 	}
-	n = OFF2P(t, w.node);
+	return ofile_open_node(t, w.node, flags, out);
+}
+
+/* Open existing node `node` (the open(2) checks after the walk). */
+static int ofile_open_node(rd_tree *t, uint64_t node, int flags, rd_fh *out)
+{
+	int acc = flags & O_ACCMODE, rc;
+	struct rd_node *n = OFF2P(t, node);
+
 	if ((flags & O_DIRECTORY) && !S_ISDIR(n->mode) && !(S_ISLNK(n->mode) && (flags & O_PATH)))
 		return -ENOTDIR;
 	if (S_ISLNK(n->mode) && !(flags & O_PATH))
@@ -203,7 +212,7 @@ static int ofile_open_locked(rd_tree *t, rd_fh base, const char *path, int flags
 			node_touch(n, 0, 1, 1);
 		}
 	}
-	return ofile_new(t, w.node, flags, out);
+	return ofile_new(t, node, flags, out);
 }
 
 int rd_open(rd_tree *t, rd_fh base, const char *path, int flags, mode_t mode, rd_fh *out)
@@ -212,6 +221,35 @@ int rd_open(rd_tree *t, rd_fh base, const char *path, int flags, mode_t mode, rd
 
 	tree_lock(t);
 	rc = ofile_open_locked(t, base, path, flags, mode, out);
+	tree_unlock(t);
+	return rc;
+}
+
+/*
+ * Opening /proc/self/fd/N or /dev/fd/N of a tree descriptor: Linux follows
+ * the magic link to the file itself and makes a new open file of it, with
+ * the new flags and the usual permission checks, even when the file has
+ * no name left. O_CREAT|O_EXCL finds it existing.
+ */
+int rd_reopen(rd_tree *t, rd_fh fh, int flags, rd_fh *out)
+{
+	struct rd_ofile *of;
+	int rc;
+
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return -EINVAL;
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		return -EEXIST;
+	if (flags & O_PATH)
+		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	tree_lock(t);
+	of = ofile_get(t, fh);
+	if (!of)
+		rc = -EBADF;
+	else if ((flags & O_CREAT) && S_ISDIR(((struct rd_node *)OFF2P(t, of->node))->mode))
+		rc = -EISDIR;
+	else
+		rc = ofile_open_node(t, of->node, flags & ~O_CREAT, out);
 	tree_unlock(t);
 	return rc;
 }

@@ -674,6 +674,58 @@ static void test_open_permissions(void **state)
 	tu_done(t);
 }
 
+/* rd_reopen: what opening /proc/self/fd/N does. A new open file with its
+ * own position and flags, the checks of an open by name, and it works on a
+ * file that has no name left. */
+static void test_reopen(void **state)
+{
+	rd_tree *t = tu_tree(0, 0);
+	rd_fh a, b, d;
+	char buf[16];
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(tu_put(t, "/f", "hello", 5), 0);
+	a = tu_open(t, "/f", O_RDONLY);
+	assert_int_equal(rd_read(t, a, buf, 2), 2);
+	assert_int_equal(rd_reopen(t, a, O_RDONLY, &b), 0);
+	assert_int_equal(rd_read(t, b, buf, sizeof buf), 5); /* own position */
+	assert_int_equal(rd_close(t, b), 0);
+	/* a write open through a read-only descriptor's link is allowed by
+	 * the file's mode, not by the descriptor */
+	assert_int_equal(rd_reopen(t, a, O_WRONLY | O_APPEND, &b), 0);
+	assert_int_equal(rd_write(t, b, "!", 1), 1);
+	assert_int_equal(rd_close(t, b), 0);
+	assert_int_equal(tu_get(t, "/f", buf, sizeof buf), 6);
+	assert_int_equal(rd_reopen(t, a, O_CREAT | O_EXCL | O_WRONLY, &b), -EEXIST);
+	assert_int_equal(rd_reopen(t, a, O_RDONLY | O_DIRECTORY, &b), -ENOTDIR);
+	/* unlinked: still reachable, O_TRUNC applies */
+	assert_int_equal(rd_unlink(t, RD_ROOT, "/f", 0), 0);
+	assert_int_equal(rd_reopen(t, a, O_RDWR | O_TRUNC, &b), 0);
+	st = tu_fstat(t, b);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(st.st_nlink, 0);
+	assert_int_equal(rd_close(t, b), 0);
+	/* permissions are checked as for an open by name */
+	assert_int_equal(tu_put(t, "/ro", "x", 1), 0);
+	assert_int_equal(rd_chmod(t, RD_ROOT, "/ro", 0444, 0), 0);
+	b = tu_open(t, "/ro", O_RDONLY);
+	rd_tree_set_cred(t, 1000, 1000, NULL, 0);
+	assert_int_equal(rd_reopen(t, b, O_WRONLY, &d), -EACCES);
+	rd_tree_set_cred(t, 0, 0, NULL, 0);
+	assert_int_equal(rd_close(t, b), 0);
+	/* a directory: read-only opens only */
+	assert_int_equal(rd_mkdir(t, RD_ROOT, "/d", 0755), 0);
+	d = tu_open(t, "/d", O_RDONLY | O_DIRECTORY);
+	assert_int_equal(rd_reopen(t, d, O_WRONLY, &b), -EISDIR);
+	assert_int_equal(rd_reopen(t, d, O_RDONLY | O_DIRECTORY, &b), 0);
+	assert_int_equal(rd_close(t, b), 0);
+	assert_int_equal(rd_close(t, d), 0);
+	assert_int_equal(rd_close(t, a), 0);
+	assert_int_equal(rd_reopen(t, a, O_RDONLY, &b), -EBADF);
+	tu_done(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -692,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_tmpfile),
 		cmocka_unit_test(test_access_modes),
 		cmocka_unit_test(test_open_permissions),
+		cmocka_unit_test(test_reopen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -180,6 +180,9 @@ ssize_t rd_getdents(rd_tree *t, rd_fh fh, void *buf, size_t len);
  * was removed, -ENOTDIR for any other kind of file (a file may have many
  * names or none). */
 int rd_fh_path(rd_tree *t, rd_fh fh, char *buf, size_t size);
+/* A new open file of fh's node with open(2) flags, as opening
+ * /proc/self/fd/N does (checks of an open by name; the node needs no name). */
+int rd_reopen(rd_tree *t, rd_fh fh, int flags, rd_fh *out);
 
 /* -------------------------------------------------------------------------
  * Advisory locks (lock.c), with Linux's semantics on tmpfs. Three kinds:

@@ -1,0 +1,414 @@
+/*
+ * Open tree files across exec, posix_spawn and exit.
+ *
+ * A tree descriptor is a dup of the placeholder, so the kernel keeps the
+ * number across exec, but the new image starts with an empty descriptor
+ * table and would see only an O_PATH descriptor. The exec and spawn
+ * wrappers (exec.c) therefore put RAMDIR_FDS in the new image's envp:
+ *
+ *   RAMDIR_FDS=e<pid> <dev>:<ino> <fd>=<fh> ... x<fh> ...
+ *
+ * "e<pid>": written by process pid for its own exec (the new image has the
+ * same pid); "s<pid>": written by pid for a child it spawns (the new image's
+ * parent is pid). Any other reader, e.g. a grandchild that got the variable
+ * through a program without the library, ignores it. <dev>:<ino> names the
+ * placeholder. "<fd>=<fh>": descriptor fd is open file fh, and the reference
+ * it holds now belongs to the new image; it is adopted only if fd still is
+ * a dup of that placeholder. "x<fh>": a reference the old image held and the
+ * new one must drop (close-on-exec descriptors, the old working directory).
+ * The references move rather than being dropped before exec, because exec
+ * can fail and the old image then goes on with them.
+ *
+ * At exit() every reference the process holds is dropped (after stdio has
+ * been flushed), so files unlinked while open are freed. A process that
+ * ends without exit() (_exit, a signal, an exec of a program without the
+ * library) leaks its references: see DESIGN.md.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "rp.h"
+
+#define HANDOFF_ENV "RAMDIR_FDS"
+
+/* Append printf-formatted text to b (len/size), if it fits whole. */
+static int handoff_put(char *b, size_t size, size_t *len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int handoff_put(char *b, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size - *len) {
+		b[*len] = 0;
+		return -1;
+	}
+	*len += (size_t)n;
+	return 0;
+}
+
+static int handoff_head(char *b, size_t size, size_t *len, char kind)
+{
+	*len = 0;
+	return handoff_put(b, size, len, "%c%d %llu:%llu", kind, (int)getpid(), (unsigned long long)rp.ph_dev,
+			   (unsigned long long)rp.ph_ino);
+}
+
+/*
+ * The value for this process's own exec. Every tree descriptor is listed:
+ * kept ones for adoption, close-on-exec ones (the kernel closes them) and
+ * the working directory for release. Entries that do not fit are left out:
+ * such a descriptor reads as EBADF in the new image, and its reference
+ * leaks. Returns the length, 0 if there is nothing to hand over.
+ */
+size_t rp_handoff_exec(char *b, size_t size)
+{
+	int high = rp_fd_high();
+	size_t len;
+	int any = 0;
+
+	if (!rp.tree || handoff_head(b, size, &len, 'e') < 0)
+		return 0;
+	for (int fd = 0; fd <= high; fd++) {
+		rd_fh fh = rp_fd_get(fd);
+		int fl;
+
+		if (!fh)
+			continue;
+		fl = REAL(fcntl)(fd, F_GETFD);
+		if (fl < 0)
+			continue;
+		any = 1;
+		if ((fl & FD_CLOEXEC) ? handoff_put(b, size, &len, " x%" PRIx64, (uint64_t)fh)
+				      : handoff_put(b, size, &len, " %d=%" PRIx64, fd, (uint64_t)fh))
+			break;
+	}
+	if (rp.cwd && handoff_put(b, size, &len, " x%" PRIx64, (uint64_t)rp.cwd) == 0)
+		any = 1;
+	return any ? len : 0;
+}
+
+/* ---- posix_spawn: what the child's table will be ---- */
+
+/*
+ * glibc runs the file actions inside the child, with internal calls no
+ * wrapper sees. Their list is read here (glibc 2.29 and later lay it out
+ * as below, in posix/spawn_int.h), applied to a copy of the table, and the
+ * result handed to the child. An open of a tree path is done here, in the
+ * parent, and replaced by a dup2 of its descriptor.
+ */
+struct handoff_action {
+	enum { SA_CLOSE, SA_DUP2, SA_OPEN, SA_CHDIR, SA_FCHDIR, SA_CLOSEFROM, SA_TCSETPGRP } tag;
+	union {
+		struct {
+			int fd;
+		} close;
+		struct {
+			int fd, newfd;
+		} dup2;
+		struct {
+			int fd;
+			char *path;
+			int oflag;
+			mode_t mode;
+		} open;
+		struct {
+			char *path;
+		} chdir;
+		struct {
+			int from;
+		} closefrom;
+	} a;
+};
+
+struct handoff_fa { /* posix_spawn_file_actions_t */
+	int allocated, used;
+	struct handoff_action *actions;
+	int pad[16];
+};
+_Static_assert(sizeof(struct handoff_fa) == sizeof(posix_spawn_file_actions_t), "file actions layout");
+
+static int sim_find(const struct rp_spawn *s, int fd)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->fd[i] == fd)
+			return i;
+	return -1;
+}
+
+static void sim_drop(struct rp_spawn *s, int fd)
+{
+	int i = sim_find(s, fd);
+
+	if (i >= 0) {
+		s->n--;
+		s->fd[i] = s->fd[s->n];
+		s->fh[i] = s->fh[s->n];
+		s->cloexec[i] = s->cloexec[s->n];
+	}
+}
+
+static int sim_set(struct rp_spawn *s, int fd, rd_fh fh, int cloexec)
+{
+	int i = sim_find(s, fd);
+
+	if (i < 0) {
+		if (s->n == RP_SPAWN_MAX)
+			return -EMFILE;
+		i = s->n++;
+	}
+	s->fd[i] = fd;
+	s->fh[i] = fh;
+	s->cloexec[i] = (char)cloexec;
+	return 0;
+}
+
+/* Close a descriptor this simulation opened in the parent. */
+void rp_spawn_done(struct rp_spawn *s, int spawned)
+{
+	for (int i = 0; i < s->nopened; i++)
+		close(s->opened[i]);
+	s->nopened = 0;
+	/* The child owns the references taken for it only if it was made. */
+	for (int i = 0; !spawned && i < s->nref; i++)
+		rd_close(rp.tree, s->ref[i]);
+	s->nref = 0;
+	if (s->fa_made)
+		posix_spawn_file_actions_destroy(&s->fa);
+	s->fa_made = 0;
+}
+
+/* Rebuild the file actions with action k replaced by dup2(fd, newfd). */
+static int sim_rewrite(struct rp_spawn *s, const struct handoff_fa *in, int k, int fd, int newfd)
+{
+	posix_spawn_file_actions_t *out = &s->fa;
+	int rc = 0;
+
+	if (s->fa_made) { /* an earlier open was rewritten already: edit that copy */
+		struct handoff_fa *f = (struct handoff_fa *)out;
+
+		f->actions[k].tag = SA_DUP2;
+		f->actions[k].a.dup2.fd = fd;
+		f->actions[k].a.dup2.newfd = newfd;
+		return 0;
+	}
+	posix_spawn_file_actions_init(out);
+	s->fa_made = 1;
+	for (int i = 0; i < in->used && rc == 0; i++) {
+		const struct handoff_action *a = &in->actions[i];
+
+		if (i == k) {
+			rc = posix_spawn_file_actions_adddup2(out, fd, newfd);
+			continue;
+		}
+		switch (a->tag) {
+		case SA_CLOSE:
+			rc = posix_spawn_file_actions_addclose(out, a->a.close.fd);
+			break;
+		case SA_DUP2:
+			rc = posix_spawn_file_actions_adddup2(out, a->a.dup2.fd, a->a.dup2.newfd);
+			break;
+		case SA_OPEN:
+			rc = posix_spawn_file_actions_addopen(out, a->a.open.fd, a->a.open.path, a->a.open.oflag,
+							      a->a.open.mode);
+			break;
+		case SA_CHDIR:
+			rc = posix_spawn_file_actions_addchdir_np(out, a->a.chdir.path);
+			break;
+		case SA_FCHDIR:
+			rc = posix_spawn_file_actions_addfchdir_np(out, a->a.close.fd);
+			break;
+		case SA_CLOSEFROM:
+			rc = posix_spawn_file_actions_addclosefrom_np(out, a->a.closefrom.from);
+			break;
+		default:
+			rc = ENOTSUP; /* tcsetpgrp: no way to copy it; not with tree opens */
+		}
+	}
+	return -rc;
+}
+
+/*
+ * Fill s for a posix_spawn with file actions fa (may be NULL). On success
+ * *fa_out is the file actions to give glibc (fa, or a rewritten copy), and
+ * s holds the child's table. Returns -errno for an action that fails here
+ * (a tree open), as posix_spawn would report it.
+ */
+int rp_spawn_prepare(struct rp_spawn *s, const posix_spawn_file_actions_t *fa,
+		     const posix_spawn_file_actions_t **fa_out)
+{
+	const struct handoff_fa *in = (const struct handoff_fa *)fa;
+	int high = rp_fd_high();
+
+	memset(s, 0, sizeof *s - sizeof s->fa);
+	*fa_out = fa;
+	if (!rp.tree)
+		return 0;
+	for (int fd = 0; fd <= high; fd++) {
+		rd_fh fh = rp_fd_get(fd);
+		int fl = fh ? REAL(fcntl)(fd, F_GETFD) : -1;
+
+		if (fl >= 0 && sim_set(s, fd, fh, fl & FD_CLOEXEC) < 0)
+			break;
+	}
+	for (int i = 0; in && i < in->used && i < in->allocated; i++) {
+		const struct handoff_action *a = &in->actions[i];
+		int j;
+
+		switch (a->tag) {
+		case SA_CLOSE:
+			sim_drop(s, a->a.close.fd);
+			break;
+		case SA_DUP2:
+			j = sim_find(s, a->a.dup2.fd);
+			if (j < 0)
+				sim_drop(s, a->a.dup2.newfd);
+			else if (sim_set(s, a->a.dup2.newfd, s->fh[j], 0) < 0)
+				return -EMFILE;
+			break;
+		case SA_OPEN: {
+			struct rp_at at;
+			int fd, k = rp_path_open(AT_FDCWD, a->a.open.path, &at), rc;
+
+			if (k <= 0) {
+				sim_drop(s, a->a.open.fd);
+				break;
+			}
+			fd = open(a->a.open.path, a->a.open.oflag | O_CLOEXEC, a->a.open.mode);
+			if (fd < 0)
+				return -errno;
+			if (s->nopened == RP_SPAWN_OPEN_MAX) {
+				close(fd);
+				return -EMFILE;
+			}
+			s->opened[s->nopened++] = fd;
+			rc = sim_rewrite(s, in, i, fd, a->a.open.fd);
+			if (rc < 0)
+				return rc;
+			*fa_out = &s->fa;
+			if (rp_fd_get(fd) && sim_set(s, a->a.open.fd, rp_fd_get(fd), 0) < 0)
+				return -EMFILE;
+			if (!rp_fd_get(fd))
+				sim_drop(s, a->a.open.fd);
+			break;
+		}
+		case SA_CLOSEFROM:
+			for (j = s->n - 1; j >= 0; j--)
+				if (s->fd[j] >= a->a.closefrom.from)
+					sim_drop(s, s->fd[j]);
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+/* The value for the spawned child: the descriptors it keeps, each with a
+ * reference taken now on its behalf. 0 if there is nothing to hand over. */
+size_t rp_handoff_spawn(struct rp_spawn *s, char *b, size_t size)
+{
+	size_t len;
+	int any = 0;
+
+	if (!rp.tree || handoff_head(b, size, &len, 's') < 0)
+		return 0;
+	for (int i = 0; i < s->n; i++) {
+		if (s->cloexec[i])
+			continue;
+		if (handoff_put(b, size, &len, " %d=%" PRIx64, s->fd[i], (uint64_t)s->fh[i]) < 0)
+			break;
+		if (rd_fh_ref(rp.tree, s->fh[i]) == 0)
+			s->ref[s->nref++] = s->fh[i];
+		any = 1;
+	}
+	return any ? len : 0;
+}
+
+/* ---- the new image ---- */
+
+/* Is fd a dup of the placeholder named dev:ino? */
+static int handoff_is_placeholder(int fd, unsigned long long dev, unsigned long long ino)
+{
+	struct stat st;
+
+	return syscall(SYS_fstat, fd, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+/* Constructor, once the tree is attached: take over what RAMDIR_FDS hands
+ * this image. Returns a descriptor that is a dup of the parent's
+ * placeholder (for this image to use as its own), or -1. */
+int rp_handoff_adopt(void)
+{
+	const char *v = getenv(HANDOFF_ENV), *p;
+	unsigned long long dev, ino;
+	char kind;
+	int pid, n, ph = -1;
+
+	if (!v)
+		return -1;
+	if (sscanf(v, "%c%d %llu:%llu%n", &kind, &pid, &dev, &ino, &n) != 4 ||
+	    !((kind == 'e' && pid == (int)getpid()) || (kind == 's' && pid == (int)getppid()))) {
+		unsetenv(HANDOFF_ENV);
+		return -1;
+	}
+	for (p = v + n; *p == ' ';) {
+		unsigned long long fh;
+		int fd, m;
+
+		p++;
+		if (*p == 'x' && sscanf(p + 1, "%llx%n", &fh, &m) == 1) {
+			rd_lock_release(rp.tree, fh, (uint32_t)getpid());
+			rd_close(rp.tree, fh);
+			p += 1 + m;
+		} else if (sscanf(p, "%d=%llx%n", &fd, &fh, &m) == 2) {
+			p += m;
+			if (fd >= 0 && handoff_is_placeholder(fd, dev, ino) && !rp_fd_get(fd)) {
+				rp_fd_set(fd, fh);
+				if (ph < 0)
+					ph = fd;
+			} else {
+				rd_close(rp.tree, fh);
+			}
+		} else {
+			break;
+		}
+	}
+	rp_debug(RP_DBG_INIT, "adopted descriptors: %s", v);
+	unsetenv(HANDOFF_ENV);
+	return ph;
+}
+
+/* ---- exit ---- */
+
+/*
+ * Registered with atexit() by the constructor, which runs before the
+ * program's own start-up registers anything: so this runs after every
+ * other exit handler and every destructor, just before glibc's final
+ * stdio flush, which it does first itself.
+ */
+void rp_handoff_exit(void)
+{
+	int high = rp_fd_high();
+
+	if (!rp.tree)
+		return;
+	fflush(NULL);
+	for (int fd = 0; fd <= high; fd++) {
+		rd_fh fh = rp_fd_get(fd) ? rp_fd_forget(fd) : 0;
+
+		if (fh)
+			rd_close(rp.tree, fh);
+	}
+	if (rp.cwd) {
+		rd_close(rp.tree, rp.cwd);
+		rp.cwd = 0;
+	}
+}
