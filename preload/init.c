@@ -241,7 +241,6 @@ __attribute__((constructor(101))) static void rp_init(void)
 	struct rd_config cfg;
 	const char *v = getenv("RAMDIR_PREFIX");
 
-	rp_resolve();
 	if (!v || !*v)
 		return; /* inert: everything passes through */
 	init_prefix(v);

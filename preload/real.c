@@ -1,32 +1,21 @@
 /*
- * The real libc functions behind every wrapper, looked up once with
- * dlsym(RTLD_NEXT). Resolution runs in the constructor, or earlier if
- * another library's constructor reaches a wrapper first.
+ * The real libc functions behind every wrapper, looked up with
+ * dlsym(RTLD_NEXT) one at a time, at a function's first use. Resolving all
+ * two hundred in the constructor cost every process start (a shell's
+ * every command) a lookup for each, most never called; now a process pays
+ * only for what it uses. Two threads may resolve one name at once: both
+ * store the same address.
  */
 #include <dlfcn.h>
-#include <pthread.h>
 
 #include "rp.h"
 
 struct rp_real_tab rp_real;
 
-static void real_resolve_all(void)
+void *rp_resolve_one(void **slot, const char *name)
 {
-#define X(ret, name, params) rp_real.name = (ret(*) params)dlsym(RTLD_NEXT, #name);
-#include "real_io.def"
-#include "real_stat.def"
-#include "real_dir.def"
-#include "real_ns.def"
-#include "real_stdio.def"
-#include "real_xattr.def"
-#include "real_walk.def"
-#include "real_exec.def"
-#undef X
-}
+	void *f = dlsym(RTLD_NEXT, name);
 
-void rp_resolve(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	pthread_once(&once, real_resolve_all);
+	__atomic_store_n(slot, f, __ATOMIC_RELEASE);
+	return f;
 }

@@ -48,9 +48,12 @@ struct rp_real_tab {
 #undef X
 };
 extern struct rp_real_tab rp_real;
-void rp_resolve(void);
-/* The real function: resolved once, at the first use or in the constructor. */
-#define REAL(name) (__builtin_expect(rp_real.name != NULL, 1) ? rp_real.name : (rp_resolve(), rp_real.name))
+void *rp_resolve_one(void **slot, const char *name);
+/* The real function: resolved at its first use (real.c). */
+#define REAL(name)                                                                     \
+	(__builtin_expect(__atomic_load_n(&rp_real.name, __ATOMIC_ACQUIRE) != NULL, 1) \
+		 ? rp_real.name                                                         \
+		 : (__typeof__(rp_real.name))rp_resolve_one((void **)&rp_real.name, #name))
 
 /* ---- process state (init.c) ---- */
 struct rp_state {
