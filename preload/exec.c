@@ -117,11 +117,15 @@ static char **exec_env(char *const envp[], char **out, char *text, const char *f
 		return (char **)envp;
 	for (size_t i = 0; envp && envp[i]; i++)
 		if (strncmp(envp[i], "RAMDIR_CWD=", 11) && strncmp(envp[i], "RAMDIR_CWD_PWD=", 15) &&
-		    strncmp(envp[i], "RAMDIR_FDS=", 11))
+		    strncmp(envp[i], "RAMDIR_FDS=", 11) && strncmp(envp[i], "RAMDIR_ARENA=", 13))
 			out[n++] = envp[i];
 	if (fds) /* written last into text: it may be long */
 		out[n++] = (char *)fds;
-	for (size_t i = 0; i < EXEC_NINHERIT; i++)
+	/* RAMDIR_ARENA is always this process's tree: a shell passes on the
+	 * environment it was started with (main's envp, not environ), which
+	 * names the parent's tree when this process made one of its own. */
+	exec_env_put(out, &n, &txt, end, "RAMDIR_ARENA", rp.arena_env);
+	for (size_t i = 1; i < EXEC_NINHERIT; i++)
 		if (exec_saved[i][0] && !exec_find(envp, exec_inherit[i]))
 			exec_env_put(out, &n, &txt, end, exec_inherit[i], exec_saved[i]);
 	k = rp_cwd_name(name, sizeof name);

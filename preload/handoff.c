@@ -6,12 +6,14 @@
  * table and would see only an O_PATH descriptor. The exec and spawn
  * wrappers (exec.c) therefore put RAMDIR_FDS in the new image's envp:
  *
- *   RAMDIR_FDS=e<pid> <dev>:<ino> <fd>=<fh> ... x<fh> ...
+ *   RAMDIR_FDS=e<pid> <arena> <dev>:<ino> <fd>=<fh> ... x<fh> ...
  *
  * "e<pid>": written by process pid for its own exec (the new image has the
  * same pid); "s<pid>": written by pid for a child it spawns (the new image's
  * parent is pid). Any other reader, e.g. a grandchild that got the variable
- * through a program without the library, ignores it. <dev>:<ino> names the
+ * through a program without the library, ignores it, and so does an image
+ * on another tree (<arena>, the arena memfd's inode, differs: a nested
+ * program with settings of its own). <dev>:<ino> names the
  * placeholder. "<fd>=<fh>": descriptor fd is open file fh, and the reference
  * it holds now belongs to the new image; it is adopted only if fd still is
  * a dup of that placeholder. "x<fh>": a reference the old image held and the
@@ -53,11 +55,20 @@ static int handoff_put(char *b, size_t size, size_t *len, const char *fmt, ...)
 	return 0;
 }
 
+/* The arena's inode: a nested program on a tree of its own must not take
+ * open files of another tree. */
+static unsigned long long handoff_arena_ino(void)
+{
+	struct stat st;
+
+	return syscall(SYS_fstat, rd_tree_fd(rp.tree), &st) == 0 ? (unsigned long long)st.st_ino : 0;
+}
+
 static int handoff_head(char *b, size_t size, size_t *len, char kind)
 {
 	*len = 0;
-	return handoff_put(b, size, len, "%c%d %llu:%llu", kind, (int)getpid(), (unsigned long long)rp.ph_dev,
-			   (unsigned long long)rp.ph_ino);
+	return handoff_put(b, size, len, "%c%d %llu %llu:%llu", kind, (int)getpid(), handoff_arena_ino(),
+			   (unsigned long long)rp.ph_dev, (unsigned long long)rp.ph_ino);
 }
 
 /*
@@ -348,14 +359,15 @@ static int handoff_is_placeholder(int fd, unsigned long long dev, unsigned long 
 int rp_handoff_adopt(void)
 {
 	const char *v = getenv(HANDOFF_ENV), *p;
-	unsigned long long dev, ino;
+	unsigned long long arena, dev, ino;
 	char kind;
 	int pid, n, ph = -1;
 
 	if (!v)
 		return -1;
-	if (sscanf(v, "%c%d %llu:%llu%n", &kind, &pid, &dev, &ino, &n) != 4 ||
-	    !((kind == 'e' && pid == (int)getpid()) || (kind == 's' && pid == (int)getppid()))) {
+	if (sscanf(v, "%c%d %llu %llu:%llu%n", &kind, &pid, &arena, &dev, &ino, &n) != 5 ||
+	    !((kind == 'e' && pid == (int)getpid()) || (kind == 's' && pid == (int)getppid())) ||
+	    arena != handoff_arena_ino()) {
 		unsetenv(HANDOFF_ENV);
 		return -1;
 	}

@@ -155,6 +155,7 @@ static int init_join(const struct rd_config *cfg)
 		return 0;
 	}
 	rp.arena_fd = fd;
+	snprintf(rp.arena_env, sizeof rp.arena_env, "%s", v);
 	rp_debug(RP_DBG_INIT, "joined tree on fd %d", fd);
 	return 1;
 }
@@ -177,6 +178,7 @@ static void init_create(const struct rd_config *cfg)
 	snprintf(val, sizeof val, "%d:%llu:%llu:%s", fd, (unsigned long long)cfg->quota,
 		 (unsigned long long)cfg->max_nodes, rp.prefix);
 	setenv(RP_ARENA_ENV, val, 1);
+	snprintf(rp.arena_env, sizeof rp.arena_env, "%s", val);
 	rp_debug(RP_DBG_INIT, "new tree, quota %llu, arena fd %d", (unsigned long long)cfg->quota, fd);
 }
 

@@ -66,6 +66,7 @@ struct rp_state {
 	dev_t ph_dev;           /* its identity: an inherited descriptor is ours */
 	ino_t ph_ino;           /* only while it is a dup of it (handoff.c) */
 	int arena_fd;           /* the inheritable arena descriptor children join by */
+	char arena_env[RP_PATH_MAX + 64]; /* RAMDIR_ARENA naming this tree */
 	unsigned debug;         /* RAMDIR_DEBUG categories */
 };
 extern struct rp_state rp;
