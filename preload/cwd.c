@@ -141,19 +141,12 @@ static int cwd_name(rd_fh dir, char *buf, size_t size)
 {
 	char tree[RP_PATH_MAX];
 	int rc = rd_fh_path(rp.tree, dir, tree, sizeof tree);
-	size_t tlen;
 
 	if (rc == -ERANGE)
 		rc = -ENAMETOOLONG; /* longer than the kernel's getcwd gives */
 	if (rc < 0)
 		return rc;
-	tlen = tree[1] ? strlen(tree) : 0; /* the root is the prefix itself */
-	if (rp.plen + tlen + 1 > size)
-		return -ERANGE;
-	memcpy(buf, rp.prefix, rp.plen);
-	memcpy(buf + rp.plen, tree, tlen);
-	buf[rp.plen + tlen] = 0;
-	return (int)(rp.plen + tlen + 1);
+	return rp_prefix_user(tree, buf, size); /* "/1/a" -> "/second-prefix/a" */
 }
 
 /* getcwd(3) for a working directory in the tree, as glibc: size 0 with
@@ -205,17 +198,21 @@ struct canon {
 
 #define CANON_MAXLINKS 40 /* glibc's __eloop_threshold() */
 
-static const char *canon_tree(const char *abs)
+/* The tree path of abs (in buf, or in abs itself), NULL if it is not
+ * ours. A buffer as large as abs always holds it (a tree path is never
+ * longer than the user's); a too long one fails in the core. */
+static const char *canon_tree(const char *abs, char *buf, size_t size)
 {
-	if (strncmp(abs, rp.prefix, rp.plen) || (abs[rp.plen] != '/' && abs[rp.plen] != 0))
-		return NULL;
-	return abs[rp.plen] ? abs + rp.plen : "/";
+	int k = rp_prefix_match(abs);
+
+	return k < 0 ? NULL : rp_prefix_tree(abs, k, buf, size);
 }
 
 /* readlink(2) of an absolute name in the tree or outside: -1/errno. */
 static long canon_readlink(const char *abs, char *buf, size_t size)
 {
-	const char *t = canon_tree(abs);
+	char tb[2 * RP_PATH_MAX]; /* as struct canon's names */
+	const char *t = canon_tree(abs, tb, sizeof tb);
 	long n;
 
 	if (!t)
@@ -227,7 +224,8 @@ static long canon_readlink(const char *abs, char *buf, size_t size)
 /* faccessat(F_OK) of an absolute name: -1/errno. */
 static int canon_exists(const char *abs)
 {
-	const char *t = canon_tree(abs);
+	char tb[2 * RP_PATH_MAX]; /* as struct canon's names */
+	const char *t = canon_tree(abs, tb, sizeof tb);
 	int rc;
 
 	if (!t)
@@ -430,13 +428,14 @@ RP_EXPORT char *__getcwd_chk(char *buf, size_t size, size_t buflen)
 RP_EXPORT char *get_current_dir_name(void)
 {
 	rd_fh dir = cwd_get_fh();
+	char tb[RP_PATH_MAX];
 	const char *pwd, *t;
 	struct stat a, b;
 
 	if (!dir)
 		return REAL(get_current_dir_name)();
 	pwd = getenv("PWD");
-	t = pwd ? canon_tree(pwd) : NULL;
+	t = pwd ? canon_tree(pwd, tb, sizeof tb) : NULL;
 	if (t && rd_stat(rp.tree, RD_ROOT, t, &a, 0) == 0 && rd_fstat(rp.tree, dir, &b) == 0 &&
 	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
 		return strdup(pwd);

@@ -17,8 +17,9 @@
 struct rp_state rp = {.placeholder = -1, .arena_fd = -1};
 
 /* Environment variable a tree's creator sets for its descendants:
- * "<fd>:<quota>:<max_nodes>:<prefix>". A child with the same settings
- * joins that tree; different settings get a tree of their own. */
+ * "<fd>:<quota>:<max_nodes>:<prefixes>" (the whole normalised list). A
+ * child with the same settings joins that tree; different settings (a
+ * different list included) get a tree of their own. */
 #define RP_ARENA_ENV "RAMDIR_ARENA"
 
 void rp_debug(unsigned cat, const char *fmt, ...)
@@ -55,48 +56,13 @@ static __attribute__((noreturn, format(printf, 1, 2))) void init_die(const char 
 	_exit(125);
 }
 
-/* "/ram/", "//ram" -> "/ram"; refuse what cannot be a mount point. */
+/* RAMDIR_PREFIX: one prefix or a ':'-separated list (prefix.c). */
 static void init_prefix(const char *val)
 {
-	size_t n = 0;
-	const char *p = val;
+	char why[512];
 
-	if (val[0] != '/')
-		init_die("RAMDIR_PREFIX='%s' is not an absolute path (use e.g. /ram)", val);
-	while (*p) {
-		const char *s;
-		size_t len;
-
-		while (*p == '/')
-			p++;
-		s = p;
-		while (*p && *p != '/')
-			p++;
-		len = (size_t)(p - s);
-		if (len == 0)
-			break;
-		if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
-			init_die("RAMDIR_PREFIX='%s' must not contain '.' or '..'", val);
-		if (n + 1 + len >= sizeof rp.prefix)
-			init_die("RAMDIR_PREFIX is longer than %zu bytes", sizeof rp.prefix - 1);
-		rp.prefix[n++] = '/';
-		memcpy(rp.prefix + n, s, len);
-		n += len;
-	}
-	rp.prefix[n] = 0;
-	rp.plen = n;
-	if (n == 0)
-		init_die("RAMDIR_PREFIX='%s' is the root; choose a directory such as /ram", val);
-	if (!strncmp(rp.prefix, "/proc", 5) && (rp.prefix[5] == 0 || rp.prefix[5] == '/'))
-		init_die("RAMDIR_PREFIX='%s' is under /proc; choose a directory such as /ram", val);
-	if (!strncmp(rp.prefix, "/dev", 4) && (rp.prefix[4] == 0 || rp.prefix[4] == '/'))
-		init_die("RAMDIR_PREFIX='%s' is under /dev; choose a directory such as /ram", val);
-	if (!strncmp(rp.prefix, "/sys", 4) && (rp.prefix[4] == 0 || rp.prefix[4] == '/'))
-		init_die("RAMDIR_PREFIX='%s' is under /sys; choose a directory such as /ram", val);
-	memcpy(rp.parent, rp.prefix, n + 1);
-	*strrchr(rp.parent, '/') = 0;
-	if (rp.parent[0] == 0)
-		strcpy(rp.parent, "/");
+	if (rp_prefix_parse(val, why, sizeof why) < 0)
+		init_die("%s", why);
 }
 
 static void init_config(struct rd_config *cfg)
@@ -105,6 +71,7 @@ static void init_config(struct rd_config *cfg)
 
 	rd_config_default(cfg);
 	cfg->shared = 1;
+	cfg->roots = rp_pfx.n > 1 ? (unsigned)rp_pfx.n : 0; /* one mount root per prefix */
 	v = getenv("RAMDIR_QUOTA");
 	if (v && *v && rd_parse_size(v, &cfg->quota) < 0)
 		init_die("RAMDIR_QUOTA='%s' is not a size (use bytes or K/M/G/T, e.g. 256M)", v);
@@ -143,15 +110,20 @@ static int init_join(const struct rd_config *cfg)
 {
 	const char *v = getenv(RP_ARENA_ENV);
 	unsigned long long q, nodes;
-	char pfx[RP_PATH_MAX];
-	int fd;
+	int fd, at = -1;
 
-	if (!v || sscanf(v, "%d:%llu:%llu:%4095s", &fd, &q, &nodes, pfx) != 4)
+	if (!v || sscanf(v, "%d:%llu:%llu:%n", &fd, &q, &nodes, &at) != 3 || at < 0)
 		return 0;
-	if (q != cfg->quota || nodes != cfg->max_nodes || strcmp(pfx, rp.prefix))
+	if (q != cfg->quota || nodes != cfg->max_nodes || strcmp(v + at, rp_pfx.list))
 		return 0;
 	if (rd_tree_attach(fd, &rp.tree) < 0) {
 		rp_debug(RP_DBG_INIT, "inherited arena fd %d unusable; starting a new tree", fd);
+		return 0;
+	}
+	if (rd_tree_roots(rp.tree) != (rp_pfx.n > 1 ? rp_pfx.n : 1)) {
+		rp_debug(RP_DBG_INIT, "inherited arena fd %d has other mount roots; starting a new tree", fd);
+		rd_tree_close(rp.tree);
+		rp.tree = NULL;
 		return 0;
 	}
 	rp.arena_fd = fd;
@@ -176,7 +148,7 @@ static void init_create(const struct rd_config *cfg)
 		init_die("cannot keep the arena descriptor: %s", strerror(errno));
 	rp.arena_fd = fd;
 	snprintf(val, sizeof val, "%d:%llu:%llu:%s", fd, (unsigned long long)cfg->quota,
-		 (unsigned long long)cfg->max_nodes, rp.prefix);
+		 (unsigned long long)cfg->max_nodes, rp_pfx.list);
 	setenv(RP_ARENA_ENV, val, 1);
 	snprintf(rp.arena_env, sizeof rp.arena_env, "%s", val);
 	rp_debug(RP_DBG_INIT, "new tree, quota %llu, arena fd %d", (unsigned long long)cfg->quota, fd);

@@ -4,9 +4,10 @@
  * by reading /proc/self/mountinfo (fopen) or /proc/self/mounts and
  * /etc/mtab (setmntent, whose fopen is internal to glibc and so wrapped
  * itself). Opened for reading, such a table is served as a copy of the
- * real one with one more line: the prefix mounted as "ramdir" of type tmpfs
- * (statfs on the prefix reports TMPFS_MAGIC), with the device number stat
- * gives for it. `df /ram` then finds the tree and shows its quota.
+ * real one with one more line per prefix: the prefix mounted as "ramdir" of
+ * type tmpfs (statfs on the prefix reports TMPFS_MAGIC), with the device
+ * number stat gives for it (one device for all prefixes, as they share one
+ * tree and one quota). `df /ram` then finds the tree and shows its quota.
  */
 #include <mntent.h>
 #include <stdlib.h>
@@ -40,14 +41,15 @@ static int mounts_kind(const char *file)
 	return strcmp(file, own) ? MOUNTS_NO : MOUNTS_LIST;
 }
 
-/* The prefix, with spaces and the like in the octal escapes the mount
+/* Prefix k, with spaces and the like in the octal escapes the mount
  * table readers decode. */
-static size_t mounts_escaped(char *buf, size_t cap)
+static size_t mounts_escaped(int k, char *buf, size_t cap)
 {
-	size_t n = 0;
+	size_t n = 0, plen;
+	const char *prefix = rp_prefix_path(k, &plen);
 
-	for (size_t i = 0; i < rp.plen && n + 5 < cap; i++) {
-		unsigned char c = (unsigned char)rp.prefix[i];
+	for (size_t i = 0; i < plen && n + 5 < cap; i++) {
+		unsigned char c = (unsigned char)prefix[i];
 
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\\')
 			n += (size_t)snprintf(buf + n, cap - n, "\\%03o", c);
@@ -86,22 +88,24 @@ static void mounts_ids(const char *tab, size_t len, long *parent, long *mine)
 	}
 }
 
-static size_t mounts_line(int kind, const char *tab, size_t len, char *buf, size_t cap)
+/* The line for prefix k; its length, 0 if it cannot be made. Each
+ * prefix is shown as a mount of its own ("/" its root), as tmpfs would be. */
+static size_t mounts_line(int kind, int k, const char *tab, size_t len, char *buf, size_t cap)
 {
 	char mp[4 * RP_PATH_MAX + 1];
 	struct stat st;
 	long parent, mine;
 	int n;
 
-	mounts_escaped(mp, sizeof mp);
+	mounts_escaped(k, mp, sizeof mp);
 	if (kind == MOUNTS_LIST) {
 		n = snprintf(buf, cap, "ramdir %s tmpfs rw,nosuid,nodev,relatime 0 0\n", mp);
 	} else {
 		if (rd_stat(rp.tree, RD_ROOT, "/", &st, 0) < 0)
 			return 0;
 		mounts_ids(tab, len, &parent, &mine);
-		n = snprintf(buf, cap, "%ld %ld %u:%u / %s rw,nosuid,nodev,relatime - tmpfs ramdir rw\n", mine,
-			     parent, major(st.st_dev), minor(st.st_dev), mp);
+		n = snprintf(buf, cap, "%ld %ld %u:%u / %s rw,nosuid,nodev,relatime - tmpfs ramdir rw\n",
+			     mine + k, parent, major(st.st_dev), minor(st.st_dev), mp);
 	}
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
@@ -154,10 +158,15 @@ static FILE *mounts_stream(const char *file, int kind)
 			break;
 		len += (size_t)r;
 	}
-	n = mounts_line(kind, tab, len, line, sizeof line);
 	fd = memfd_create("ramdir-mounts", MFD_CLOEXEC);
-	if (fd < 0 || mounts_write_all(fd, tab, len) < 0 || (n && mounts_write_all(fd, line, n) < 0) ||
-	    REAL(lseek)(fd, 0, SEEK_SET) < 0)
+	if (fd < 0 || mounts_write_all(fd, tab, len) < 0)
+		goto out;
+	for (int k = 0; k < rp_prefix_count(); k++) {
+		n = mounts_line(kind, k, tab, len, line, sizeof line);
+		if (n && mounts_write_all(fd, line, n) < 0)
+			goto out;
+	}
+	if (REAL(lseek)(fd, 0, SEEK_SET) < 0)
 		goto out;
 	fp = REAL(fdopen)(fd, "re");
 	if (fp)

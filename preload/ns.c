@@ -6,7 +6,8 @@
  * rename and link take two paths, and each side is classified on its own:
  * both in the tree go to the core, both outside go to libc, one of each
  * fails with EXDEV as between two filesystems (after the lookups the
- * kernel makes before it compares filesystems). A side whose walk leaves
+ * kernel makes before it compares filesystems); with several prefixes the
+ * core says EXDEV for two names under different ones (core/src/roots.c). A side whose walk leaves
  * the tree through ".." or an absolute symlink is followed where it leads,
  * so it may end up on either side.
  *

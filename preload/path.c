@@ -1,7 +1,7 @@
 /*
- * Which paths are ours. An absolute path is ours when it is the prefix or
- * below it: one comparison, no allocation, the cost every call outside the
- * tree pays. A relative path is ours when the working directory is in the
+ * Which paths are ours. An absolute path is ours when it is a prefix or
+ * below one: one comparison per prefix, no allocation, the cost every call
+ * outside the tree pays. A relative path is ours when the working directory is in the
  * tree, when its directory descriptor is a tree descriptor, or when the
  * working directory is an ancestor of the prefix (or the path climbs with
  * "..") and the path lands in the tree lexically.
@@ -22,15 +22,12 @@ void rp_cwd_refresh(void)
 	path_cwd_ok = n > 0 && path_cwd[0] == '/';
 }
 
-static int path_in_prefix(const char *p)
-{
-	return !strncmp(p, rp.prefix, rp.plen) && (p[rp.plen] == '/' || p[rp.plen] == 0);
-}
-
-static void path_set_tree(struct rp_at *at, const char *abs)
+/* abs is prefix k or below it: at names its tree path. 1, or -errno. */
+static int path_set_tree(struct rp_at *at, const char *abs, int k)
 {
 	at->base = RD_ROOT;
-	at->path = abs[rp.plen] ? abs + rp.plen : "/";
+	at->path = rp_prefix_tree(abs, k, at->buf, sizeof at->buf);
+	return at->path ? 1 : -ENAMETOOLONG;
 }
 
 /* Resolve ".", ".." and repeated slashes of an absolute path in place. */
@@ -68,12 +65,12 @@ static void path_lexical(char *buf)
 static int path_relative(const char *path, struct rp_at *at)
 {
 	size_t clen, plen;
-	int ancestor;
+	int ancestor, k;
 
 	if (!path_cwd_ok)
 		return 0;
 	clen = strlen(path_cwd);
-	ancestor = (clen == 1) || (!strncmp(rp.prefix, path_cwd, clen) && rp.prefix[clen] == '/');
+	ancestor = (clen == 1) || rp_prefix_below(path_cwd, clen);
 	if (!ancestor && !strstr(path, ".."))
 		return 0;
 	plen = strlen(path);
@@ -83,25 +80,22 @@ static int path_relative(const char *path, struct rp_at *at)
 	at->buf[clen] = '/';
 	memcpy(at->buf + clen + 1, path, plen + 1);
 	path_lexical(at->buf);
-	if (!path_in_prefix(at->buf))
-		return 0;
-	path_set_tree(at, at->buf);
-	return 1;
+	k = rp_prefix_match(at->buf);
+	return k < 0 ? 0 : path_set_tree(at, at->buf, k);
 }
 
 int rp_path(int dirfd, const char *path, struct rp_at *at)
 {
 	rd_fh fh;
+	int k;
 
 	if (!rp.tree || !path)
 		return 0;
 	at->hops = 0;
 	at->self = 0;
 	if (path[0] == '/') {
-		if (!path_in_prefix(path))
-			return 0;
-		path_set_tree(at, path);
-		return 1;
+		k = rp_prefix_match(path);
+		return k < 0 ? 0 : path_set_tree(at, path, k);
 	}
 	if (dirfd == AT_FDCWD) {
 		if (rp.cwd) {
@@ -122,14 +116,17 @@ int rp_path(int dirfd, const char *path, struct rp_at *at)
 int rp_escape(struct rp_at *at)
 {
 	const char *rest = rd_escape_path();
-	char tmp[RP_PATH_MAX];
-	int n;
+	char tmp[RP_PATH_MAX], parent[RP_PATH_MAX];
+	int n, k, root;
 
 	at->hops += rd_escape_hops();
 	if (at->hops > 40)
 		return -ELOOP;
+	root = rd_escape_root(); /* ".." left this prefix: continue in its parent */
 	if (rd_escape_kind() == RD_ESC_ABSOLUTE)
 		n = snprintf(tmp, sizeof tmp, "%s", rest);
+	else if (root > 0 && root < rp_prefix_count() && rp_prefix_parent(root, parent, sizeof parent))
+		n = snprintf(tmp, sizeof tmp, "%s/%s", parent, rest);
 	else
 		n = snprintf(tmp, sizeof tmp, "%s/%s", rp.parent, rest);
 	if (n < 0 || (size_t)n >= sizeof tmp)
@@ -139,10 +136,10 @@ int rp_escape(struct rp_at *at)
 	memcpy(at->buf, tmp, (size_t)n + 1);
 	path_lexical(tmp);
 	rp_debug(RP_DBG_PATH, "escape -> %s", at->buf);
-	if (path_in_prefix(tmp)) {
+	k = rp_prefix_match(tmp);
+	if (k >= 0) {
 		memcpy(at->buf, tmp, strlen(tmp) + 1);
-		path_set_tree(at, at->buf);
-		return 1;
+		return path_set_tree(at, at->buf, k);
 	}
 	at->path = at->buf;
 	return 0;

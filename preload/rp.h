@@ -164,6 +164,39 @@ int rp_path_open(int dirfd, const char *path, struct rp_at *at);
  * be used with AT_FDCWD), <0 -errno (ELOOP). */
 int rp_escape(struct rp_at *at);
 
+/* ---- prefixes (prefix.c) ---- */
+/* RAMDIR_PREFIX: one directory, the tree root; or up to RP_MAX_PREFIXES,
+ * prefix k being the tree's mount root "/k" (one hex digit). */
+#define RP_MAX_PREFIXES RD_MAX_ROOTS
+struct rp_prefixes {
+	int n;                        /* prefixes; 0: none parsed */
+	char list[RP_PATH_MAX];       /* normalised, ':'-joined: what RAMDIR_ARENA carries */
+	char paths[RP_PATH_MAX];      /* the same, each one NUL-terminated */
+	struct {
+		uint32_t off, len;    /* in paths */
+		uint32_t parent;      /* length of its parent's name, 0 for "/" */
+	} at[RP_MAX_PREFIXES];
+};
+extern struct rp_prefixes rp_pfx;
+/* Parse and check the list (also sets rp.prefix to the first); -1 and a
+ * one-line reason naming RAMDIR_PREFIX in err if it cannot be used. */
+int rp_prefix_parse(const char *val, char *err, size_t errlen);
+/* Which prefix an absolute path is or is below: k, or -1. */
+int rp_prefix_match(const char *abs);
+/* Is some prefix strictly below directory dir (length dlen, no trailing /)? */
+int rp_prefix_below(const char *dir, size_t dlen);
+/* The tree path of abs, which is or is below prefix k: with one prefix a
+ * pointer into abs, else "/k..." built in buf (abs may be buf itself).
+ * NULL if it does not fit in size. */
+const char *rp_prefix_tree(const char *abs, int k, char *buf, size_t size);
+/* The user's name of a tree path (rd_fh_path) in buf: its length + 1, or
+ * -ERANGE, or -ENOENT if no prefix names it (the tree's own root). */
+int rp_prefix_user(const char *tree, char *buf, size_t size);
+/* The real directory holding prefix k ("/" at the top) in buf; its length. */
+size_t rp_prefix_parent(int k, char *buf, size_t size);
+int rp_prefix_count(void);
+const char *rp_prefix_path(int k, size_t *len);
+
 /*
  * RP_PATHCALL: the body of a path wrapper. CORE is the core call using
  * at.base and at.path; REALCALL is the libc call using rp_dirfd and

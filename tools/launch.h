@@ -41,7 +41,10 @@ void launch_check_export(const char *dest, const struct launch_opts *o);
 void launch_check_imports(const struct launch_opts *o);
 void launch_do_imports(rd_tree *t, const struct launch_opts *o);
 int launch_make_tmpdir(rd_tree *t, const struct launch_opts *o);
-void launch_drop_tmpdir(rd_tree *t); /* after COMMAND, before the export */
+void launch_drop_tmpdir(rd_tree *t, const struct launch_opts *o); /* after COMMAND, before the export */
+/* The tree path of prefix k's root: "/" for a single prefix, "/k" (one hex
+ * digit) with several, as the preload lays the tree out (core.h roots). */
+const char *launch_root(const struct launch_opts *o, int k);
 
 /* launch_report.c: the --stats table. base is the tree's statistics when
  * COMMAND started, end when it ended; the activity lines are the difference. */

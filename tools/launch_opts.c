@@ -2,7 +2,7 @@
  * The launcher's command line: the usage text (docs/ramdir.1 says the
  * same), option parsing and the checks on each value that need nothing
  * but the value itself. Prefixes are normalised here the way the preload
- * normalises RAMDIR_PREFIX (preload/init.c), so both sides agree.
+ * normalises RAMDIR_PREFIX (preload/prefix.c), so both sides agree.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,6 +40,11 @@ static void opts_usage(FILE *f)
 	      "first PREFIX) and sets TMPDIR to it, so the temporary files of a test suite\n"
 	      "are in memory and under the quota too. It is not exported. Unix sockets\n"
 	      "cannot be made in the tree: a program that binds one in TMPDIR needs -T.\n"
+	      "\n"
+	      "Several -p: one tree and one quota for all, each PREFIX a mount of its own\n"
+	      "(rename between two is EXDEV). In the tree, and so in DIR and DEST, the\n"
+	      "prefixes are the directories /0, /1, ... /f, in the order given: DIR\n"
+	      "defaults to /0, the first PREFIX, and the export holds 0/, 1/, ...\n"
 	      "\n"
 	      "Exit status: COMMAND's own (128+N if it died of signal N); 125 for an error\n"
 	      "of ramdir itself (a bad option, import or export); 126 if COMMAND cannot be\n"
@@ -122,8 +127,12 @@ static void opts_prefix(const char *val, char *out)
 				   val, opts_system_dirs[i]);
 }
 
+/* The preload reads at most this much RAMDIR_PREFIX (RP_PATH_MAX - 1). */
+#define OPTS_PREFIX_LIST_MAX 4095
+
 static void opts_add_prefix(struct launch_opts *o, const char *val)
 {
+	size_t total = 0;
 	char *out;
 	int i;
 
@@ -137,7 +146,12 @@ static void opts_add_prefix(struct launch_opts *o, const char *val)
 		if (opts_is_under(out, o->prefixes[i]) || opts_is_under(o->prefixes[i], out))
 			launch_die("--prefix '%s' and '%s' are nested; give only the outer one", val,
 				   o->prefixes[i]);
+		total += strlen(o->prefixes[i]) + 1;
 	}
+	if (total + strlen(out) > OPTS_PREFIX_LIST_MAX)
+		launch_die("--prefix '%s': the prefixes together are longer than %d bytes; use shorter "
+			   "ones",
+			   val, OPTS_PREFIX_LIST_MAX);
 	o->nprefixes++;
 }
 
@@ -271,5 +285,8 @@ void launch_parse(int argc, char **argv, struct launch_opts *o)
 		launch_die("no COMMAND given; usage: ramdir [OPTIONS] [--] COMMAND [ARG...]");
 	if (o->nprefixes == 0)
 		opts_add_prefix(o, "/ram");
+	/* Several prefixes: one mount root per prefix, "/0" ... in the tree,
+	 * as the preload makes them (core.h rd_config.roots). */
+	o->cfg.roots = o->nprefixes > 1 ? (unsigned)o->nprefixes : 0;
 	o->command = argv + optind;
 }

@@ -130,27 +130,59 @@ void launch_check_export(const char *dest, const struct launch_opts *o)
 	setup_export_probe(dest);
 }
 
+/* /// Tree paths /////////////////////////////////////////////////////// */
+
+const char *launch_root(const struct launch_opts *o, int k)
+{
+	static const char roots[RD_MAX_ROOTS][3] = {"/0", "/1", "/2", "/3", "/4", "/5", "/6", "/7",
+						    "/8", "/9", "/a", "/b", "/c", "/d", "/e", "/f"};
+
+	return o->nprefixes > 1 ? roots[k] : "/";
+}
+
 /* /// Imports ////////////////////////////////////////////////////////// */
 
 struct setup_import {
 	char src[PATH_MAX];
-	const char *dir; /* tree directory, "/" by default */
+	const char *dir; /* tree directory: the first prefix's root by default */
 };
+
+/* With several prefixes DIR must lie in one of their roots, /0 ... */
+static void setup_check_root(const char *spec, const char *dir, const struct launch_opts *o)
+{
+	int k;
+
+	if (o->nprefixes < 2)
+		return;
+	while (*dir == '/')
+		dir++;
+	for (k = 0; k < o->nprefixes; k++) {
+		const char *r = launch_root(o, k) + 1;
+
+		if (dir[0] == r[0] && (dir[1] == 0 || dir[1] == '/'))
+			return;
+	}
+	launch_die("--import '%s': with several --prefix, DIR starts with the prefix's directory "
+		   "in the tree: /0 for %s, /%s for %s",
+		   spec, o->prefixes[0], launch_root(o, o->nprefixes - 1) + 1,
+		   o->prefixes[o->nprefixes - 1]);
+}
 
 /* "SRC" or "SRC:/DIR": the last ':' followed by '/' starts DIR, so a
  * source whose name holds a ':' still works on its own. */
-static void setup_split(const char *spec, struct setup_import *im)
+static void setup_split(const char *spec, struct setup_import *im, const struct launch_opts *o)
 {
 	char *colon;
 	const char *p;
 
 	if (snprintf(im->src, sizeof im->src, "%s", spec) >= (int)sizeof im->src)
 		launch_die("--import '%s' is too long a path; give a shorter one", spec);
-	im->dir = "/";
+	im->dir = launch_root(o, 0);
 	colon = strrchr(im->src, ':');
 	if (colon && colon[1] == '/') {
 		*colon = 0;
 		im->dir = colon + 1;
+		setup_check_root(spec, im->dir, o);
 	}
 	for (p = im->dir; (p = strstr(p, "..")); p += 2)
 		if ((p == im->dir || p[-1] == '/') && (p[2] == 0 || p[2] == '/'))
@@ -187,11 +219,11 @@ void launch_check_imports(const struct launch_opts *o)
 		struct stat st;
 		int fd;
 
-		setup_split(o->imports[i], &im);
+		setup_split(o->imports[i], &im, o);
 		if (stat(im.src, &st) < 0)
 			launch_die("--import '%s': %s; give an existing .zip or directory%s", im.src,
 				   strerror(errno),
-				   strchr(o->imports[i], ':') && !strcmp(im.dir, "/")
+				   strchr(o->imports[i], ':') && !strcmp(im.dir, launch_root(o, 0))
 					   ? " (DIR after ':' must start with '/')"
 					   : "");
 		if (!S_ISDIR(st.st_mode) && !(S_ISREG(st.st_mode) && setup_looks_zip(im.src)))
@@ -231,7 +263,7 @@ void launch_do_imports(rd_tree *t, const struct launch_opts *o)
 		char err[512] = "";
 		int rc;
 
-		setup_split(o->imports[i], &im);
+		setup_split(o->imports[i], &im, o);
 		rc = rd_import(t, im.src, im.dir, err, sizeof err);
 		if (rc < 0)
 			launch_die("--import '%s' refused: %s; nothing was imported, %s", o->imports[i],
@@ -241,13 +273,26 @@ void launch_do_imports(rd_tree *t, const struct launch_opts *o)
 
 /* /// TMPDIR /////////////////////////////////////////////////////////// */
 
+/* PREFIX/tmp for the first prefix ("/tmp" in the tree, "/0/tmp" with
+ * several prefixes). */
+static void setup_tmp_path(const struct launch_opts *o, char *out, size_t len)
+{
+	const char *root = launch_root(o, 0);
+
+	snprintf(out, len, "%s/tmp", root[1] ? root : "");
+}
+
 /* /tmp of the tree, mode 1777 as the real /tmp. An import may have brought
  * its own tmp: a directory is used as it is, anything else is an error.
  * Returns 1 if ramdir made it (it is then scratch: not exported). */
 int launch_make_tmpdir(rd_tree *t, const struct launch_opts *o)
 {
+	char tmp[16];
 	struct stat st;
-	int rc = rd_stat(t, RD_ROOT, "/tmp", &st, 0);
+	int rc;
+
+	setup_tmp_path(o, tmp, sizeof tmp);
+	rc = rd_stat(t, RD_ROOT, tmp, &st, 0);
 
 	if (rc == 0 && S_ISDIR(st.st_mode))
 		return 0;
@@ -255,9 +300,9 @@ int launch_make_tmpdir(rd_tree *t, const struct launch_opts *o)
 		launch_die("%s/tmp from --import is not a directory; rename it in the import or "
 			   "pass --no-tmpdir",
 			   o->prefixes[0]);
-	rc = rd_mkdir(t, RD_ROOT, "/tmp", 01777);
+	rc = rd_mkdir(t, RD_ROOT, tmp, 01777);
 	if (rc == 0)
-		rc = rd_chmod(t, RD_ROOT, "/tmp", 01777, 0);
+		rc = rd_chmod(t, RD_ROOT, tmp, 01777, 0);
 	if (rc == -ENOSPC)
 		launch_die("no room for %s/tmp under --quota/--max-nodes; raise them or pass "
 			   "--no-tmpdir",
@@ -343,9 +388,10 @@ static void setup_remove(rd_tree *t, char *path)
 	rd_unlink(t, RD_ROOT, path, AT_REMOVEDIR);
 }
 
-void launch_drop_tmpdir(rd_tree *t)
+void launch_drop_tmpdir(rd_tree *t, const struct launch_opts *o)
 {
-	char path[PATH_MAX] = "/tmp";
+	char path[PATH_MAX];
 
+	setup_tmp_path(o, path, sizeof path);
 	setup_remove(t, path);
 }

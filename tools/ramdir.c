@@ -228,16 +228,17 @@ static rd_tree *main_tree(const struct launch_opts *o)
 	return t;
 }
 
-/* The tree root is 1777, as a tmpfs mount; a directory export should get
- * what mkdir would give it, unless COMMAND chose a mode for the root. */
-static void main_root_mode(rd_tree *t)
+/* The tree root is 1777, as a tmpfs mount, and so is each prefix's root
+ * with several; a directory export should get what mkdir would give it,
+ * unless COMMAND chose a mode for the root. */
+static void main_root_mode(rd_tree *t, const char *root)
 {
 	struct stat st;
 	mode_t mask = umask(0);
 
 	umask(mask);
-	if (rd_stat(t, RD_ROOT, "/", &st, 0) == 0 && (st.st_mode & 07777) == 01777)
-		rd_chmod(t, RD_ROOT, "/", 0777 & ~mask, 0);
+	if (rd_stat(t, RD_ROOT, root, &st, 0) == 0 && (st.st_mode & 07777) == 01777)
+		rd_chmod(t, RD_ROOT, root, 0777 & ~mask, 0);
 }
 
 static double main_secs(const struct timespec *a, const struct timespec *b)
@@ -279,8 +280,11 @@ int main(int argc, char **argv)
 		int rc;
 
 		if (own_tmp)
-			launch_drop_tmpdir(t);
-		main_root_mode(t);
+			launch_drop_tmpdir(t, &o);
+		/* the whole tree: with several prefixes, 0/, 1/, ... one each */
+		main_root_mode(t, "/");
+		for (int k = 0; o.nprefixes > 1 && k < o.nprefixes; k++)
+			main_root_mode(t, launch_root(&o, k));
 		rc = rd_export(t, "/", o.export_to, err, sizeof err);
 		if (rc < 0) {
 			fprintf(stderr, "ramdir: --export '%s' failed: %s; nothing was written there\n",

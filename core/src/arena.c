@@ -179,6 +179,8 @@ int rd_tree_create(const struct rd_config *cfg, rd_tree **out)
 	rc = arena_init_lock(s);
 	if (rc == 0)
 		rc = arena_make_root(t);
+	if (rc == 0)
+		rc = roots_make(t, cfg->roots);
 	if (rc < 0) {
 		rd_tree_close(t);
 		return rc;

@@ -72,6 +72,8 @@ struct rd_super {
 	uint64_t nodes;
 	uint64_t next_ino;
 	uint64_t root;         /* root directory node */
+	uint32_t nroots;       /* mount roots below root (roots.c); 0: root is the only one */
+	uint32_t pad_roots;
 	uint64_t ofiles;       /* list of open-file objects (a GC root) */
 	uint64_t nofiles;
 	uint64_t nmapped;      /* open-file objects that are shared mappings */
@@ -288,6 +290,13 @@ struct walk {
 };
 int path_walk(rd_tree *t, rd_fh base, const char *path, int flags, struct walk *w);
 int path_escape(const char *path, enum rd_escape_kind kind, int hops);
+
+/* ---- roots.c: mount roots of a tree made for several prefixes ---- */
+int roots_make(rd_tree *t, unsigned n);                 /* at creation */
+int roots_mount(rd_tree *t, uint64_t dir);              /* dir's root index, -1: not a mount root */
+int roots_escape(const char *rest, int root, int hops); /* ".." left mount root `root` */
+int roots_may_create(rd_tree *t, uint64_t dir);         /* -EPERM beside the mount roots */
+int roots_check_move(rd_tree *t, uint64_t odir, uint64_t ndir); /* -EXDEV between two roots */
 
 /* ---- ofile.c ---- */
 struct rd_ofile *ofile_get(rd_tree *t, rd_fh fh); /* NULL if not a live handle */

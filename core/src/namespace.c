@@ -25,6 +25,8 @@ static int ns_can_create(rd_tree *t, const struct walk *w)
 	dir = ns_node(t, w->dir);
 	if (dir->nlink == 0)
 		return -ENOENT;
+	if (roots_may_create(t, w->dir) < 0)
+		return -EPERM;
 	return node_perm(t, dir, 3);
 }
 
@@ -148,6 +150,8 @@ static int ns_unlink_locked(rd_tree *t, rd_fh base, const char *path, int flags)
 	if (!node_sticky_ok(t, dir, n))
 		return -EPERM;
 	if (rmdir) {
+		if (roots_mount(t, w.node) >= 0)
+			return -EBUSY; /* a mount root of a multi-root tree */
 		if (dirx(t, n)->entries)
 			return -ENOTEMPTY;
 		dir_remove(t, dir, w.dent);
@@ -188,6 +192,12 @@ static int ns_is_under(rd_tree *t, uint64_t node, uint64_t anc)
 	}
 }
 
+/* A mount root of a multi-root tree: the prefix itself, which cannot move. */
+static int ns_is_mount_root(rd_tree *t, uint64_t node)
+{
+	return node && S_ISDIR(ns_node(t, node)->mode) && SUPER(t)->nroots && roots_mount(t, node) >= 0;
+}
+
 /* rename(2) checks, in the order Linux reports them. */
 static int ns_rename_check(rd_tree *t, struct walk *ow, struct walk *nw, unsigned flags)
 {
@@ -195,6 +205,11 @@ static int ns_rename_check(rd_tree *t, struct walk *ow, struct walk *nw, unsigne
 	int rc;
 
 	if (ow->namelen == 0 || ow->dotdot || nw->namelen == 0 || nw->dotdot)
+		return -EBUSY;
+	rc = roots_check_move(t, ow->dir, nw->dir); /* the kernel compares mounts first */
+	if (rc < 0)
+		return rc;
+	if (ns_is_mount_root(t, ow->node) || ns_is_mount_root(t, nw->node))
 		return -EBUSY;
 	if (!ow->node)
 		return -ENOENT;
@@ -384,6 +399,9 @@ static int ns_link_locked(rd_tree *t, rd_fh obase, const char *opath, rd_fh nbas
 	if (rc < 0)
 		return rc;
 	rc = path_walk(t, nbase, npath, WALK_PARENT, nw);
+	if (rc < 0)
+		return rc;
+	rc = roots_check_move(t, ow->dir, nw->dir);
 	if (rc < 0)
 		return rc;
 	if (!nw->node && nw->trailing_slash)

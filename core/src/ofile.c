@@ -91,7 +91,9 @@ static int ofile_create(rd_tree *t, struct walk *w, mode_t mode)
 		return -EISDIR;
 	if (dir->nlink == 0)
 		return -ENOENT;
-	rc = node_perm(t, dir, 3);
+	rc = roots_may_create(t, w->dir);
+	if (rc == 0)
+		rc = node_perm(t, dir, 3);
 	if (rc < 0)
 		return rc;
 	rc = node_new(t, S_IFREG | (mode & 07777 & ~t->umask), &node);
@@ -577,7 +579,10 @@ static ssize_t ofile_getdents_locked(rd_tree *t, rd_fh fh, void *buf, size_t len
 	if (len == 0)
 		return -EINVAL;
 	while (of->pos < RD_COOKIE_FIRST) {
-		const struct rd_node *pn = of->pos == 0 ? dir : OFF2P(t, dirx(t, dir)->parent);
+		/* ".." of a mount root is itself, as at the root of a mount. */
+		const struct rd_node *pn = of->pos == 0 || roots_mount(t, of->node) >= 0
+						   ? dir
+						   : OFF2P(t, dirx(t, dir)->parent);
 
 		rec = ofile_emit((char *)buf + used, len - used, pn->ino, of->pos + 1, DT_DIR, "..",
 				 of->pos == 0 ? 1 : 2);

@@ -151,8 +151,10 @@ int path_walk(rd_tree *t, rd_fh base, const char *path, int flags, struct walk *
 			continue;
 		}
 		if (len == 2 && s[0] == '.' && s[1] == '.') {
-			if (cur == root)
-				return path_escape(rest, RD_ESC_ABOVE_ROOT, w->hops);
+			int mnt = roots_mount(t, cur); /* the tree root, or "/k" of several */
+
+			if (mnt >= 0)
+				return roots_escape(rest, mnt, w->hops);
 			/* A removed directory still leads to the parent it had,
 			 * as on Linux, while that parent is a directory. */
 			if (curn->nlink == 0 && !obj_is_live_dir(t, dirx(t, curn)->parent))

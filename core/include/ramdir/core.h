@@ -51,7 +51,19 @@ struct rd_config {
 	enum rd_guard_mode guard;
 	uint64_t guard_interval_ns; /* per-write: re-read host memory at most this often; 0 = 100 ms */
 	int shared;              /* 1: memfd mapped MAP_SHARED (rd_tree_fd() gives it); 0: private anonymous */
+	unsigned roots;          /* mount roots: 0 or 1, the tree root; 2 to RD_MAX_ROOTS: see below */
 };
+
+/* Mount roots (one per prefix the preload routes). With roots = N >= 2 the
+ * tree is made with N directories "/0", "/1", ... "/f" (the index as one
+ * hex digit) under its root, and each behaves as the root of its own mount
+ * on one shared device: ".." there leaves the tree (rd_escape_root() says
+ * which root was left), it cannot be removed or renamed (-EBUSY), rename
+ * and link between two of them are -EXDEV, and nothing else can be created
+ * beside them (-EPERM). The tree root itself is then no mount point: its
+ * ".." is itself, as for "/". One quota and one node limit cover all; each
+ * mount root counts as a node, as the tree root does. */
+#define RD_MAX_ROOTS 16
 
 /* Defaults: 256 MiB quota, no node limit, no guard, private. */
 void rd_config_default(struct rd_config *cfg);
@@ -59,6 +71,9 @@ void rd_config_default(struct rd_config *cfg);
 /* Create a new empty tree. -EINVAL bad config, -ENOMEM no address space or
  * memory guard refusal (rd_guard_message() says why). */
 int rd_tree_create(const struct rd_config *cfg, rd_tree **out);
+
+/* The number of mount roots: 1, or N for a tree made with roots = N >= 2. */
+int rd_tree_roots(rd_tree *t);
 
 /* Map an existing shared arena from its memfd (another process created it).
  * The descriptor is duplicated; the caller keeps its own. */
@@ -90,12 +105,15 @@ void rd_tree_set_umask(rd_tree *t, mode_t mask);
  *  - RD_ESC_ABSOLUTE: an absolute path (an absolute symlink target followed by
  *    the rest of the walk), e.g. "/etc/hosts" or "/ram/x/y";
  *  - RD_ESC_ABOVE_ROOT: the remainder after ".." left the root, relative to
- *    the parent of the mount point, e.g. "etc/hosts" for "/../etc/hosts".
+ *    the parent of the mount point, e.g. "etc/hosts" for "/../etc/hosts";
+ *    rd_escape_root() is the mount root that was left: 0 for the tree root,
+ *    k for "/k" in a tree with several (rd_config.roots).
  * rd_escape_hops() is the number of symlinks followed so far (for ELOOP). */
 enum rd_escape_kind { RD_ESC_ABSOLUTE = 1, RD_ESC_ABOVE_ROOT = 2 };
 const char *rd_escape_path(void);
 enum rd_escape_kind rd_escape_kind(void);
 int rd_escape_hops(void);
+int rd_escape_root(void);
 
 /* -------------------------------------------------------------------------
  * Open files. Flags are Linux open(2) flags: O_RDONLY O_WRONLY O_RDWR O_CREAT
@@ -178,7 +196,8 @@ ssize_t rd_getdents(rd_tree *t, rd_fh fh, void *buf, size_t len);
 
 /* The tree path of an open directory ("/a/b"), for getcwd. -ENOENT if it
  * was removed, -ENOTDIR for any other kind of file (a file may have many
- * names or none). */
+ * names or none). In a tree with several mount roots the path starts with
+ * the root's directory ("/1/a/b"); the caller maps it to its prefix. */
 int rd_fh_path(rd_tree *t, rd_fh fh, char *buf, size_t size);
 /* A new open file of fh's node with open(2) flags, as opening
  * /proc/self/fd/N does (checks of an open by name; the node needs no name). */
