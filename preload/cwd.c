@@ -68,12 +68,28 @@ int rp_cwd_name(char *buf, size_t size)
 	return cwd_name(fh, buf, size) < 0 ? -1 : 1;
 }
 
+/* The working directory an exec or spawn handed over (handoff.c): fh is a
+ * reference this image now owns. Works for a directory with no name left,
+ * where RAMDIR_CWD cannot say anything. */
+void rp_cwd_adopt_fh(rd_fh fh)
+{
+	struct stat st;
+
+	if (rd_fstat(rp.tree, fh, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		rd_close(rp.tree, fh);
+		return;
+	}
+	cwd_set(fh);
+}
+
 void rp_cwd_adopt(void)
 {
 	const char *cwd = getenv("RAMDIR_CWD"), *pwd = getenv("PWD"), *seen = getenv("RAMDIR_CWD_PWD");
 	const char *target = NULL;
 	struct rp_at at;
 
+	if (cwd_get_fh())
+		return; /* handed over by handle */
 	if (cwd && (!pwd || !seen || !strcmp(pwd, seen)))
 		target = cwd; /* set by our chdir or exec, and no shell moved since;
 			       * empty: the parent's directory was not in the tree */

@@ -114,15 +114,89 @@ int rp_fd_install(rd_fh fh, int cloexec)
 	return fd;
 }
 
-void rp_fd_after_fork(void)
+/*
+ * fork: the child's references are taken in the parent, before the fork.
+ * Taken in the child (a pthread_atfork child handler, as before), they
+ * raced with the parent: sort forks gzip onto a temporary file and closes
+ * its own descriptor at once, and the open file was freed before the
+ * child's handler could count itself. The snapshot says which references
+ * were taken, so the child can settle any descriptor another thread opened
+ * or closed between the snapshot and the fork, and a failed fork gives
+ * them back.
+ */
+void rp_fd_fork_prepare(struct rp_forksnap *s)
 {
-	int fd, high = fd_high;
+	int high = rp_fd_high();
+	size_t n = 0;
 
-	if (!rp.tree)
-		return;
-	for (fd = 0; fd_tab && fd <= high; fd++)
-		if (fd_tab[fd])
-			rd_fh_ref(rp.tree, fd_tab[fd]);
-	if (rp.cwd)
-		rd_fh_ref(rp.tree, rp.cwd);
+	s->n = 0;
+	s->cwd = 0;
+	s->ent = NULL;
+	for (int fd = 0; fd_tab && fd <= high; fd++)
+		n += fd_tab[fd] != 0;
+	if (n) {
+		long p = syscall(SYS_mmap, NULL, n * sizeof *s->ent, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == -1)
+			n = 0; /* no memory: the child takes its own, as best it can */
+		else
+			s->ent = (struct rp_forkent *)p;
+		s->cap = n;
+	}
+	for (int fd = 0; fd_tab && fd <= high && s->n < s->cap; fd++) {
+		rd_fh fh = __atomic_load_n(&fd_tab[fd], __ATOMIC_ACQUIRE);
+
+		if (fh && rd_fh_ref(rp.tree, fh) == 0) {
+			s->ent[s->n].fd = fd;
+			s->ent[s->n].fh = fh;
+			s->n++;
+		}
+	}
+	if (rp.cwd && rd_fh_ref(rp.tree, rp.cwd) == 0)
+		s->cwd = rp.cwd;
+}
+
+static void fd_fork_free(struct rp_forksnap *s)
+{
+	if (s->ent)
+		syscall(SYS_munmap, s->ent, s->cap * sizeof *s->ent);
+	s->ent = NULL;
+}
+
+/* In the parent: a failed fork returns the references. */
+void rp_fd_fork_parent(struct rp_forksnap *s, int failed)
+{
+	for (size_t i = 0; failed && i < s->n; i++)
+		rd_close(rp.tree, s->ent[i].fh);
+	if (failed && s->cwd)
+		rd_close(rp.tree, s->cwd);
+	fd_fork_free(s);
+}
+
+/* In the child: the table it inherited against the references taken. */
+void rp_fd_fork_child(struct rp_forksnap *s)
+{
+	int high = rp_fd_high();
+	size_t j = 0;
+
+	for (int fd = 0; fd_tab && fd <= high; fd++) {
+		rd_fh fh = fd_tab[fd];
+		int counted = j < s->n && s->ent[j].fd == fd;
+
+		if (counted && s->ent[j].fh != fh)
+			rd_close(rp.tree, s->ent[j].fh); /* replaced meanwhile */
+		if (fh && !(counted && s->ent[j].fh == fh))
+			rd_fh_ref(rp.tree, fh); /* opened meanwhile */
+		j += counted;
+	}
+	for (; j < s->n; j++) /* above the table's end: cannot happen, but settle */
+		rd_close(rp.tree, s->ent[j].fh);
+	if (s->cwd != rp.cwd) {
+		if (s->cwd)
+			rd_close(rp.tree, s->cwd);
+		if (rp.cwd)
+			rd_fh_ref(rp.tree, rp.cwd);
+	}
+	fd_fork_free(s);
 }

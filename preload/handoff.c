@@ -17,7 +17,10 @@
  * placeholder. "<fd>=<fh>": descriptor fd is open file fh, and the reference
  * it holds now belongs to the new image; it is adopted only if fd still is
  * a dup of that placeholder. "x<fh>": a reference the old image held and the
- * new one must drop (close-on-exec descriptors, the old working directory).
+ * new one must drop (close-on-exec descriptors). "c<fh>": the working
+ * directory, by handle (with its reference), so that one removed since it
+ * was entered stays the working directory, as the kernel keeps it; by name
+ * (RAMDIR_CWD) the child would fall back to the real one, on disk.
  * The references move rather than being dropped before exec, because exec
  * can fail and the old image then goes on with them.
  *
@@ -100,7 +103,7 @@ size_t rp_handoff_exec(char *b, size_t size)
 				      : handoff_put(b, size, &len, " %d=%" PRIx64, fd, (uint64_t)fh))
 			break;
 	}
-	if (rp.cwd && handoff_put(b, size, &len, " x%" PRIx64, (uint64_t)rp.cwd) == 0)
+	if (rp.cwd && handoff_put(b, size, &len, " c%" PRIx64, (uint64_t)rp.cwd) == 0)
 		any = 1;
 	return any ? len : 0;
 }
@@ -339,6 +342,14 @@ size_t rp_handoff_spawn(struct rp_spawn *s, char *b, size_t size)
 			s->ref[s->nref++] = s->fh[i];
 		any = 1;
 	}
+	if (rp.cwd && s->nref < RP_SPAWN_MAX && rd_fh_ref(rp.tree, rp.cwd) == 0) {
+		if (handoff_put(b, size, &len, " c%" PRIx64, (uint64_t)rp.cwd) == 0) {
+			s->ref[s->nref++] = rp.cwd;
+			any = 1;
+		} else {
+			rd_close(rp.tree, rp.cwd);
+		}
+	}
 	return any ? len : 0;
 }
 
@@ -379,6 +390,9 @@ int rp_handoff_adopt(void)
 		if (*p == 'x' && sscanf(p + 1, "%llx%n", &fh, &m) == 1) {
 			rd_lock_release(rp.tree, fh, (uint32_t)getpid());
 			rd_close(rp.tree, fh);
+			p += 1 + m;
+		} else if (*p == 'c' && sscanf(p + 1, "%llx%n", &fh, &m) == 1) {
+			rp_cwd_adopt_fh(fh);
 			p += 1 + m;
 		} else if (sscanf(p, "%d=%llx%n", &fd, &fh, &m) == 2) {
 			p += m;

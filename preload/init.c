@@ -225,6 +225,5 @@ __attribute__((constructor(101))) static void rp_init(void)
 	init_placeholder(rp_handoff_adopt());
 	rp_cwd_refresh();
 	rp_cwd_adopt();
-	pthread_atfork(NULL, NULL, rp_fd_after_fork);
 	atexit(rp_handoff_exit);
 }

@@ -26,6 +26,7 @@
  */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -123,9 +124,33 @@ static struct map_ent *map_find(uintptr_t a)
 }
 
 /* fork: the child's copies of the mappings are references of its own. */
+/* The child's references to the mapping handles are taken here, in the
+ * parent, with the registry locked through the fork: taken in the child,
+ * they could come after the parent's munmap freed a handle. */
+static rd_fh *map_forked;  /* handles referenced for the child of the fork under way */
+static size_t map_nforked;
+
 static void map_fork_prepare(void)
 {
 	pthread_mutex_lock(&map_lock);
+	free(map_forked); /* a fork that did not come through fork.c */
+	map_nforked = 0;
+	map_forked = map_n ? malloc(map_n * sizeof *map_forked) : NULL;
+	for (size_t i = 0; map_forked && i < map_n; i++)
+		if (rd_fh_ref(rp.tree, map_tab[i].map) == 0)
+			map_forked[map_nforked++] = map_tab[i].map;
+}
+
+/* After the fork, in the parent: a failed one gives the references back. */
+void rp_map_fork_done(int failed)
+{
+	pthread_mutex_lock(&map_lock);
+	for (size_t i = 0; failed && i < map_nforked; i++)
+		rd_close(rp.tree, map_forked[i]);
+	free(map_forked);
+	map_forked = NULL;
+	map_nforked = 0;
+	pthread_mutex_unlock(&map_lock);
 }
 
 static void map_fork_parent(void)
@@ -135,8 +160,12 @@ static void map_fork_parent(void)
 
 static void map_fork_child(void)
 {
-	for (size_t i = 0; i < map_n; i++)
+	/* without the memory for the list, the child counts itself late */
+	for (size_t i = 0; !map_forked && i < map_n; i++)
 		rd_fh_ref(rp.tree, map_tab[i].map);
+	free(map_forked);
+	map_forked = NULL;
+	map_nforked = 0;
 	pthread_mutex_unlock(&map_lock);
 }
 

@@ -124,7 +124,22 @@ rd_fh rp_fd_forget(int fd);
 void rp_fd_set(int fd, rd_fh fh);
 /* After fork in the child: every inherited tree descriptor is one more
  * reference to its open file. */
-void rp_fd_after_fork(void);
+/* fork (fork.c): references for the child, taken in the parent. */
+struct rp_forkent {
+	int fd;
+	rd_fh fh;
+};
+struct rp_forksnap {
+	struct rp_forkent *ent; /* ascending fd */
+	size_t n, cap;
+	rd_fh cwd;
+};
+void rp_fd_fork_prepare(struct rp_forksnap *s);
+void rp_fd_fork_parent(struct rp_forksnap *s, int failed);
+void rp_fd_fork_child(struct rp_forksnap *s);
+/* mmap.c: after a fork, in the parent (failed: give back the references
+ * taken for the child). */
+void rp_map_fork_done(int failed);
 
 /* ---- standard streams on tree descriptors (stdstream.c) ---- */
 /* A tree file was put on descriptor 0, 1 or 2 / is about to leave it. */
@@ -143,6 +158,7 @@ FILE *rp_mounts_fopen(const char *file, const char *mode, FILE *(*real_fopen)(co
 void rp_cwd_refresh(void);
 /* Start-up: take over a tree working directory the parent had (cwd.c). */
 void rp_cwd_adopt(void);
+void rp_cwd_adopt_fh(rd_fh fh);
 /* For exec: 1 and the working directory's absolute name if it is in the
  * tree, 0 if it is not, -1 if it cannot be named (removed). */
 int rp_cwd_name(char *buf, size_t size);

@@ -191,7 +191,7 @@ static int ofile_open_node(rd_tree *t, uint64_t node, int flags, rd_fh *out)
 	int acc = flags & O_ACCMODE, rc;
 	struct rd_node *n = OFF2P(t, node);
 
-	if ((flags & O_DIRECTORY) && !S_ISDIR(n->mode) && !(S_ISLNK(n->mode) && (flags & O_PATH)))
+	if ((flags & O_DIRECTORY) && !S_ISDIR(n->mode))
 		return -ENOTDIR;
 	if (S_ISLNK(n->mode) && !(flags & O_PATH))
 		return -ELOOP;

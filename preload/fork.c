@@ -1,0 +1,29 @@
+/*
+ * fork: the child shares every open tree file and the working directory
+ * with the parent, so it needs references of its own. They are taken here,
+ * in the parent, before the fork (fd.c, mmap.c explain why not in the
+ * child), handed back if the fork fails, and settled in the child against
+ * what it actually inherited. vfork is this fork too (exec.c).
+ */
+#include "rp.h"
+
+RP_EXPORT pid_t fork(void)
+{
+	struct rp_forksnap snap;
+	pid_t pid;
+	int err;
+
+	if (!rp.tree)
+		return REAL(fork)();
+	rp_fd_fork_prepare(&snap);
+	pid = REAL(fork)(); /* mmap.c's fork handlers run inside */
+	err = errno;
+	if (pid == 0) {
+		rp_fd_fork_child(&snap);
+	} else {
+		rp_fd_fork_parent(&snap, pid < 0);
+		rp_map_fork_done(pid < 0);
+	}
+	errno = err;
+	return pid;
+}
