@@ -89,8 +89,8 @@ static ssize_t copy_write(const struct copy_end *e, const char *buf, size_t len,
 		ssize_t n;
 
 		if (e->fh)
-			n = pos < 0 ? rd_write(rp.tree, e->fh, buf + done, len - done)
-				    : rd_pwrite(rp.tree, e->fh, buf + done, len - done, pos + (off64_t)done);
+			n = pos < 0 ? RP_SPACE(rd_write(rp.tree, e->fh, buf + done, len - done))
+				    : RP_SPACE(rd_pwrite(rp.tree, e->fh, buf + done, len - done, pos + (off64_t)done));
 		else if ((n = REAL(write)(e->fd, buf + done, len - done)) < 0)
 			n = -errno;
 		if (n <= 0)

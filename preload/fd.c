@@ -147,13 +147,13 @@ void rp_fd_fork_prepare(struct rp_forksnap *s)
 	for (int fd = 0; fd_tab && fd <= high && s->n < s->cap; fd++) {
 		rd_fh fh = __atomic_load_n(&fd_tab[fd], __ATOMIC_ACQUIRE);
 
-		if (fh && rd_fh_ref(rp.tree, fh) == 0) {
+		if (fh && rd_fh_give(rp.tree, fh, 1) == 0) {
 			s->ent[s->n].fd = fd;
 			s->ent[s->n].fh = fh;
 			s->n++;
 		}
 	}
-	if (rp.cwd && rd_fh_ref(rp.tree, rp.cwd) == 0)
+	if (rp.cwd && rd_fh_give(rp.tree, rp.cwd, 1) == 0)
 		s->cwd = rp.cwd;
 }
 
@@ -168,9 +168,9 @@ static void fd_fork_free(struct rp_forksnap *s)
 void rp_fd_fork_parent(struct rp_forksnap *s, int failed)
 {
 	for (size_t i = 0; failed && i < s->n; i++)
-		rd_close(rp.tree, s->ent[i].fh);
+		rd_fh_give(rp.tree, s->ent[i].fh, -1);
 	if (failed && s->cwd)
-		rd_close(rp.tree, s->cwd);
+		rd_fh_give(rp.tree, s->cwd, -1);
 	fd_fork_free(s);
 }
 
@@ -180,21 +180,26 @@ void rp_fd_fork_child(struct rp_forksnap *s)
 	int high = rp_fd_high();
 	size_t j = 0;
 
+	rd_tree_set_pid(rp.tree, (uint32_t)getpid());
 	for (int fd = 0; fd_tab && fd <= high; fd++) {
 		rd_fh fh = fd_tab[fd];
 		int counted = j < s->n && s->ent[j].fd == fd;
 
-		if (counted && s->ent[j].fh != fh)
-			rd_close(rp.tree, s->ent[j].fh); /* replaced meanwhile */
+		if (counted && s->ent[j].fh == fh)
+			rd_fh_take(rp.tree, fh); /* given for us: ours now */
+		else if (counted)
+			rd_fh_give(rp.tree, s->ent[j].fh, -1); /* replaced meanwhile */
 		if (fh && !(counted && s->ent[j].fh == fh))
 			rd_fh_ref(rp.tree, fh); /* opened meanwhile */
 		j += counted;
 	}
 	for (; j < s->n; j++) /* above the table's end: cannot happen, but settle */
-		rd_close(rp.tree, s->ent[j].fh);
-	if (s->cwd != rp.cwd) {
+		rd_fh_give(rp.tree, s->ent[j].fh, -1);
+	if (s->cwd && s->cwd == rp.cwd) {
+		rd_fh_take(rp.tree, rp.cwd);
+	} else {
 		if (s->cwd)
-			rd_close(rp.tree, s->cwd);
+			rd_fh_give(rp.tree, s->cwd, -1);
 		if (rp.cwd)
 			rd_fh_ref(rp.tree, rp.cwd);
 	}

@@ -378,12 +378,12 @@ RP_EXPORT int fcntl64(int fd, int cmd, ...)
 
 RP_EXPORT int ftruncate(int fd, off_t len)
 {
-	RP_FDCALL(int, fd, rd_ftruncate(rp.tree, fh, len), REAL(ftruncate)(fd, len));
+	RP_FDCALL(int, fd, RP_SPACE(rd_ftruncate(rp.tree, fh, len)), REAL(ftruncate)(fd, len));
 }
 
 RP_EXPORT int ftruncate64(int fd, off64_t len)
 {
-	RP_FDCALL(int, fd, rd_ftruncate(rp.tree, fh, len), REAL(ftruncate64)(fd, len));
+	RP_FDCALL(int, fd, RP_SPACE(rd_ftruncate(rp.tree, fh, len)), REAL(ftruncate64)(fd, len));
 }
 
 RP_EXPORT int truncate(const char *path, off_t len)
@@ -400,12 +400,12 @@ RP_EXPORT int truncate64(const char *path, off64_t len)
 
 RP_EXPORT int fallocate(int fd, int mode, off_t off, off_t len)
 {
-	RP_FDCALL(int, fd, rd_fallocate(rp.tree, fh, mode, off, len), REAL(fallocate)(fd, mode, off, len));
+	RP_FDCALL(int, fd, RP_SPACE(rd_fallocate(rp.tree, fh, mode, off, len)), REAL(fallocate)(fd, mode, off, len));
 }
 
 RP_EXPORT int fallocate64(int fd, int mode, off64_t off, off64_t len)
 {
-	RP_FDCALL(int, fd, rd_fallocate(rp.tree, fh, mode, off, len), REAL(fallocate64)(fd, mode, off, len));
+	RP_FDCALL(int, fd, RP_SPACE(rd_fallocate(rp.tree, fh, mode, off, len)), REAL(fallocate64)(fd, mode, off, len));
 }
 
 /* posix_fallocate returns the error number instead of setting errno. */
@@ -415,7 +415,7 @@ RP_EXPORT int posix_fallocate(int fd, off_t off, off_t len)
 
 	if (!fh)
 		return REAL(posix_fallocate)(fd, off, len);
-	return -rd_fallocate(rp.tree, fh, 0, off, len);
+	return (int)-RP_SPACE(rd_fallocate(rp.tree, fh, 0, off, len));
 }
 
 RP_EXPORT int posix_fallocate64(int fd, off64_t off, off64_t len)
@@ -424,7 +424,7 @@ RP_EXPORT int posix_fallocate64(int fd, off64_t off, off64_t len)
 
 	if (!fh)
 		return REAL(posix_fallocate64)(fd, off, len);
-	return -rd_fallocate(rp.tree, fh, 0, off, len);
+	return (int)-RP_SPACE(rd_fallocate(rp.tree, fh, 0, off, len));
 }
 
 static int fdops_try_flock(void *arg)

@@ -191,7 +191,7 @@ void rp_spawn_done(struct rp_spawn *s, int spawned)
 	s->nopened = 0;
 	/* The child owns the references taken for it only if it was made. */
 	for (int i = 0; !spawned && i < s->nref; i++)
-		rd_close(rp.tree, s->ref[i]);
+		rd_fh_give(rp.tree, s->ref[i], -1);
 	s->nref = 0;
 	if (s->fa_made)
 		posix_spawn_file_actions_destroy(&s->fa);
@@ -338,16 +338,16 @@ size_t rp_handoff_spawn(struct rp_spawn *s, char *b, size_t size)
 			continue;
 		if (handoff_put(b, size, &len, " %d=%" PRIx64, s->fd[i], (uint64_t)s->fh[i]) < 0)
 			break;
-		if (rd_fh_ref(rp.tree, s->fh[i]) == 0)
+		if (rd_fh_give(rp.tree, s->fh[i], 1) == 0)
 			s->ref[s->nref++] = s->fh[i];
 		any = 1;
 	}
-	if (rp.cwd && s->nref < RP_SPAWN_MAX && rd_fh_ref(rp.tree, rp.cwd) == 0) {
+	if (rp.cwd && s->nref < RP_SPAWN_MAX && rd_fh_give(rp.tree, rp.cwd, 1) == 0) {
 		if (handoff_put(b, size, &len, " c%" PRIx64, (uint64_t)rp.cwd) == 0) {
 			s->ref[s->nref++] = rp.cwd;
 			any = 1;
 		} else {
-			rd_close(rp.tree, rp.cwd);
+			rd_fh_give(rp.tree, rp.cwd, -1);
 		}
 	}
 	return any ? len : 0;
@@ -392,14 +392,20 @@ int rp_handoff_adopt(void)
 			rd_close(rp.tree, fh);
 			p += 1 + m;
 		} else if (*p == 'c' && sscanf(p + 1, "%llx%n", &fh, &m) == 1) {
+			if (kind == 's')
+				rd_fh_take(rp.tree, fh);
 			rp_cwd_adopt_fh(fh);
 			p += 1 + m;
 		} else if (sscanf(p, "%d=%llx%n", &fd, &fh, &m) == 2) {
 			p += m;
 			if (fd >= 0 && handoff_is_placeholder(fd, dev, ino) && !rp_fd_get(fd)) {
+				if (kind == 's')
+					rd_fh_take(rp.tree, fh);
 				rp_fd_set(fd, fh);
 				if (ph < 0)
 					ph = fd;
+			} else if (kind == 's') {
+				rd_fh_give(rp.tree, fh, -1);
 			} else {
 				rd_close(rp.tree, fh);
 			}

@@ -221,6 +221,9 @@ __attribute__((constructor(101))) static void rp_init(void)
 	init_config(&cfg);
 	if (!init_join(&cfg))
 		init_create(&cfg);
+	rd_tree_set_pid(rp.tree, (uint32_t)getpid());
+	if (rd_reap_due(rp.tree)) /* open files of processes gone piled up */
+		rd_reap(rp.tree);
 	init_tree_cred();
 	init_placeholder(rp_handoff_adopt());
 	rp_cwd_refresh();

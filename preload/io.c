@@ -14,7 +14,7 @@ RP_EXPORT ssize_t read(int fd, void *buf, size_t len)
 
 RP_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
-	RP_FDCALL(ssize_t, fd, rd_write(rp.tree, fh, buf, len), REAL(write)(fd, buf, len));
+	RP_FDCALL(ssize_t, fd, RP_SPACE(rd_write(rp.tree, fh, buf, len)), REAL(write)(fd, buf, len));
 }
 
 RP_EXPORT ssize_t pread(int fd, void *buf, size_t len, off_t off)
@@ -29,12 +29,12 @@ RP_EXPORT ssize_t pread64(int fd, void *buf, size_t len, off64_t off)
 
 RP_EXPORT ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 {
-	RP_FDCALL(ssize_t, fd, rd_pwrite(rp.tree, fh, buf, len, off), REAL(pwrite)(fd, buf, len, off));
+	RP_FDCALL(ssize_t, fd, RP_SPACE(rd_pwrite(rp.tree, fh, buf, len, off)), REAL(pwrite)(fd, buf, len, off));
 }
 
 RP_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t len, off64_t off)
 {
-	RP_FDCALL(ssize_t, fd, rd_pwrite(rp.tree, fh, buf, len, off), REAL(pwrite64)(fd, buf, len, off));
+	RP_FDCALL(ssize_t, fd, RP_SPACE(rd_pwrite(rp.tree, fh, buf, len, off)), REAL(pwrite64)(fd, buf, len, off));
 }
 
 RP_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
@@ -44,7 +44,7 @@ RP_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 
 RP_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
-	RP_FDCALL(ssize_t, fd, rd_pwritev(rp.tree, fh, iov, cnt, -1), REAL(writev)(fd, iov, cnt));
+	RP_FDCALL(ssize_t, fd, RP_SPACE(rd_pwritev(rp.tree, fh, iov, cnt, -1)), REAL(writev)(fd, iov, cnt));
 }
 
 /* preadv(2) with off -1 is "current position" only for the v2 forms;
@@ -75,12 +75,12 @@ RP_EXPORT ssize_t preadv64(int fd, const struct iovec *iov, int cnt, off64_t off
 
 RP_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 {
-	RP_FDCALL(ssize_t, fd, io_pwritev(fh, iov, cnt, off, 0), REAL(pwritev)(fd, iov, cnt, off));
+	RP_FDCALL(ssize_t, fd, RP_SPACE(io_pwritev(fh, iov, cnt, off, 0)), REAL(pwritev)(fd, iov, cnt, off));
 }
 
 RP_EXPORT ssize_t pwritev64(int fd, const struct iovec *iov, int cnt, off64_t off)
 {
-	RP_FDCALL(ssize_t, fd, io_pwritev(fh, iov, cnt, off, 0), REAL(pwritev64)(fd, iov, cnt, off));
+	RP_FDCALL(ssize_t, fd, RP_SPACE(io_pwritev(fh, iov, cnt, off, 0)), REAL(pwritev64)(fd, iov, cnt, off));
 }
 
 RP_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
@@ -95,12 +95,12 @@ RP_EXPORT ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off64_t o
 
 RP_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
 {
-	RP_FDCALL(ssize_t, fd, io_pwritev(fh, iov, cnt, off, 1), REAL(pwritev2)(fd, iov, cnt, off, flags));
+	RP_FDCALL(ssize_t, fd, RP_SPACE(io_pwritev(fh, iov, cnt, off, 1)), REAL(pwritev2)(fd, iov, cnt, off, flags));
 }
 
 RP_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
 {
-	RP_FDCALL(ssize_t, fd, io_pwritev(fh, iov, cnt, off, 1), REAL(pwritev64v2)(fd, iov, cnt, off, flags));
+	RP_FDCALL(ssize_t, fd, RP_SPACE(io_pwritev(fh, iov, cnt, off, 1)), REAL(pwritev64v2)(fd, iov, cnt, off, flags));
 }
 
 /* Fortify: glibc checks the buffer size before reading; so do we. */

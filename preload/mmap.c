@@ -137,7 +137,7 @@ static void map_fork_prepare(void)
 	map_nforked = 0;
 	map_forked = map_n ? malloc(map_n * sizeof *map_forked) : NULL;
 	for (size_t i = 0; map_forked && i < map_n; i++)
-		if (rd_fh_ref(rp.tree, map_tab[i].map) == 0)
+		if (rd_fh_give(rp.tree, map_tab[i].map, 1) == 0)
 			map_forked[map_nforked++] = map_tab[i].map;
 }
 
@@ -146,7 +146,7 @@ void rp_map_fork_done(int failed)
 {
 	pthread_mutex_lock(&map_lock);
 	for (size_t i = 0; failed && i < map_nforked; i++)
-		rd_close(rp.tree, map_forked[i]);
+		rd_fh_give(rp.tree, map_forked[i], -1);
 	free(map_forked);
 	map_forked = NULL;
 	map_nforked = 0;
@@ -161,8 +161,11 @@ static void map_fork_parent(void)
 static void map_fork_child(void)
 {
 	/* without the memory for the list, the child counts itself late */
+	rd_tree_set_pid(rp.tree, (uint32_t)getpid());
 	for (size_t i = 0; !map_forked && i < map_n; i++)
 		rd_fh_ref(rp.tree, map_tab[i].map);
+	for (size_t i = 0; i < map_nforked; i++)
+		rd_fh_take(rp.tree, map_forked[i]);
 	free(map_forked);
 	map_forked = NULL;
 	map_nforked = 0;

@@ -17,7 +17,7 @@ static int open_needs_mode(int flags)
 static int open_tree(struct rp_at *at, int flags, mode_t mode)
 {
 	rd_fh fh;
-	int rc = rd_open(rp.tree, at->base, at->path, flags, mode, &fh);
+	int rc = (int)RP_SPACE(rd_open(rp.tree, at->base, at->path, flags, mode, &fh));
 
 	if (rc < 0)
 		return rc;

@@ -239,6 +239,18 @@ const char *rp_prefix_path(int k, size_t *len);
 		return REALCALL;                                                \
 	} while (0)
 
+/* RP_SPACE: a core call that may need memory, tried once more when it
+ * ran out and giving back the references of processes that died without
+ * closing freed something (their unlinked files' pages). It changed
+ * nothing when it failed, so the retry is the same call. */
+#define RP_SPACE(expr)                                                   \
+	({                                                               \
+		long rp_r = (long)(expr);                                \
+		if (rp_r == -ENOSPC && rd_reap(rp.tree) > 0)             \
+			rp_r = (long)(expr);                             \
+		rp_r;                                                    \
+	})
+
 /* RP_FDCALL: the body of a descriptor wrapper. CORE uses `fh`. */
 #define RP_FDCALL(TYPE, FD, CORE, REALCALL)                                     \
 	do {                                                                    \

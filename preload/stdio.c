@@ -155,7 +155,7 @@ static ssize_t stdio_cb_write(void *c, const char *buf, size_t len)
 
 	while (done < len) {
 		rd_fh fh = rp_fd_get(fd);
-		ssize_t n = fh ? rp_ret(rd_write(rp.tree, fh, buf + done, len - done))
+		ssize_t n = fh ? rp_ret(RP_SPACE(rd_write(rp.tree, fh, buf + done, len - done)))
 			       : REAL(write)(fd, buf + done, len - done);
 
 		if (n <= 0)

@@ -35,7 +35,7 @@ static ssize_t std_write(void *c, const char *buf, size_t len)
 {
 	int fd = (int)(intptr_t)c;
 	rd_fh fh = rp_fd_get(fd);
-	ssize_t n = fh ? rp_ret(rd_write(rp.tree, fh, buf, len)) : REAL(write)(fd, buf, len);
+	ssize_t n = fh ? rp_ret(RP_SPACE(rd_write(rp.tree, fh, buf, len))) : REAL(write)(fd, buf, len);
 
 	/* fopencookie wants 0 for an error on write; errno stays set. */
 	return n < 0 ? 0 : n;

@@ -267,6 +267,9 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	status = main_run(o.command, &started);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* References of processes that ended without closing (killed, _exit)
+	 * go now, so the report counts only files something still holds. */
+	rd_reap(t);
 	rd_tree_stats(t, &end);
 	if (end.quota != base.quota) {
 		/* Only a write into the arena itself does this (an open of

@@ -385,6 +385,16 @@ static void chk_ofiles(struct chk *c)
 			of->prev = prev;
 		else if (of->prev != prev)
 			chk_fail(c, "open file list broken at %#llx", (unsigned long long)off);
+		/* The ledger never counts more than the references (holder.c);
+		 * a holder killed mid-update may leave it so: forget it (leaks
+		 * those references rather than risk freeing a used one). */
+		if ((uint64_t)of->hcnt[0] + of->hcnt[1] > of->refs) {
+			if (c->repair)
+				of->hcnt[0] = of->hcnt[1] = of->hpid[0] = of->hpid[1] = 0;
+			else
+				chk_fail(c, "open file %#llx ledgers %u+%u of %u references", (unsigned long long)off,
+					 of->hcnt[0], of->hcnt[1], of->refs);
+		}
 		c->ofiles++;
 		c->mapped += of->mapping != 0;
 		chk_node(c, of->node, 0);

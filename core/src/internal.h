@@ -77,6 +77,7 @@ struct rd_super {
 	uint64_t ofiles;       /* list of open-file objects (a GC root) */
 	uint64_t nofiles;
 	uint64_t nmapped;      /* open-file objects that are shared mappings */
+	uint64_t reap_mark;    /* rd_reap_due() when nofiles passes it (holder.c) */
 	uint64_t locks;        /* advisory lock records: list of rd_lockfile (lock.c), a GC root */
 	uint64_t nlocks;       /* rd_lock records in it */
 
@@ -160,6 +161,8 @@ struct rd_ofile {
 	uint64_t node;
 	uint64_t pos;          /* dirs: the next readdir cookie */
 	uint64_t next, prev;   /* list of all open files */
+	uint32_t hpid[2];      /* processes known to hold references (holder.c) */
+	uint32_t hcnt[2];      /* how many of `refs` each holds (0: slot free) */
 };
 
 /* Per-process handle. */
@@ -172,6 +175,7 @@ struct rd_tree {
 	mode_t umask;
 	int ngroups;
 	gid_t groups[32];
+	uint32_t pid;          /* process references are taken for (0: not ledgered) */
 };
 
 /* ---- arena.c ---- */
@@ -301,6 +305,17 @@ int roots_check_move(rd_tree *t, uint64_t odir, uint64_t ndir); /* -EXDEV betwee
 /* ---- ofile.c ---- */
 struct rd_ofile *ofile_get(rd_tree *t, rd_fh fh); /* NULL if not a live handle */
 int ofile_new(rd_tree *t, uint64_t node, int flags, rd_fh *out);
+
+/* ---- holder.c ---- */
+/* The ledger of which process holds an open file's references (at most
+ * two per open file; others hold theirs unledgered). Invariant: an open
+ * file's ledgered counts add up to at most its refs, and a process's count
+ * is never more than it holds, so releasing a dead process's count never
+ * takes a reference someone still uses. */
+void holder_add(struct rd_ofile *of, uint32_t pid);
+void holder_del(struct rd_ofile *of, uint32_t pid);
+/* Is process pid alive? (lock.c: kill(pid, 0), zombies count as dead) */
+int pid_alive(uint32_t pid);
 
 /* ---- lock.c ---- */
 /* Advisory locks. rd_super.locks lists one rd_lockfile per node that has

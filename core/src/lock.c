@@ -70,7 +70,7 @@ static int lock_pid_zombie(uint32_t pid)
 
 /* Does process pid still run? Only asked about the holder of a lock that
  * is in the way, so the common path never pays for it. errno is kept. */
-static int lock_pid_alive(uint32_t pid)
+int pid_alive(uint32_t pid)
 {
 	int saved = errno, alive;
 
@@ -286,7 +286,7 @@ restart:
 			continue;
 		if (type != F_WRLCK && r->type != F_WRLCK)
 			continue;
-		if (r->kind == LK_POSIX && !lock_pid_alive((uint32_t)r->owner)) {
+		if (r->kind == LK_POSIX && !pid_alive((uint32_t)r->owner)) {
 			lock_drop_pid(t, lf, (uint32_t)r->owner);
 			goto restart;
 		}

@@ -24,20 +24,19 @@ struct rd_ofile *ofile_get(rd_tree *t, rd_fh fh)
 	return of->magic == RD_OFILE_MAGIC && of->refs ? of : NULL;
 }
 
-int ofile_new(rd_tree *t, uint64_t node, int flags, rd_fh *out)
+/* Make the open-file object at off (allocated by the caller) live. */
+static void ofile_init(rd_tree *t, uint64_t off, uint64_t node, int flags, rd_fh *out)
 {
 	struct rd_super *s = SUPER(t);
-	struct rd_ofile *of;
-	uint64_t off;
-	int rc = obj_alloc(t, sizeof *of, &off);
+	struct rd_ofile *of = OFF2P(t, off);
 
-	if (rc < 0)
-		return rc;
-	of = OFF2P(t, off);
 	of->refs = 1;
 	of->flags = (uint32_t)flags;
 	of->mapping = 0;
 	of->node = node;
+	of->hpid[0] = of->hpid[1] = 0;
+	of->hcnt[0] = of->hcnt[1] = 0;
+	holder_add(of, t->pid);
 	of->next = s->ofiles;
 	of->magic = RD_OFILE_MAGIC;
 	if (of->next)
@@ -49,6 +48,16 @@ int ofile_new(rd_tree *t, uint64_t node, int flags, rd_fh *out)
 	__atomic_store_n(&s->ofiles, off, __ATOMIC_RELEASE);
 	s->nofiles++;
 	((struct rd_node *)OFF2P(t, node))->opens++;
+}
+
+int ofile_new(rd_tree *t, uint64_t node, int flags, rd_fh *out)
+{
+	uint64_t off;
+	int rc = obj_alloc(t, sizeof(struct rd_ofile), &off);
+
+	if (rc < 0)
+		return rc;
+	ofile_init(t, off, node, flags, out);
 	return 0;
 }
 
@@ -169,12 +178,22 @@ static int ofile_open_locked(rd_tree *t, rd_fh base, const char *path, int flags
 		return -EISDIR;
 	if (flags & O_CREAT) {
 		if (!w.node) {
-			rc = ofile_create(t, &w, mode);
+			uint64_t off;
+
+			/* The open file first, as Linux allocates its struct
+			 * file first: out of memory, nothing is created. */
+			rc = obj_alloc(t, sizeof(struct rd_ofile), &off);
 			if (rc < 0)
 				return rc;
+			rc = ofile_create(t, &w, mode);
+			if (rc < 0) {
+				obj_free(t, off);
+				return rc;
+			}
 			/* The creator gets the access it asked for, whatever the
 			 * mode; and a new file has nothing to truncate. */
-			return ofile_new(t, w.node, flags & ~O_TRUNC, out);
+			ofile_init(t, off, w.node, flags & ~O_TRUNC, out);
+			return 0;
 		} else if (flags & O_EXCL) {
 			return -EEXIST;
 		} else if (w.namelen == 0 || w.dotdot ||
@@ -210,8 +229,17 @@ static int ofile_open_node(rd_tree *t, uint64_t node, int flags, rd_fh *out)
 		if ((flags & O_NOATIME) && !node_is_owner(t, n))
 			return -EPERM;
 		if ((flags & O_TRUNC) && S_ISREG(n->mode)) {
+			uint64_t off;
+
+			/* the open file before the truncation: an open that
+			 * fails for memory leaves the file's bytes alone */
+			rc = obj_alloc(t, sizeof(struct rd_ofile), &off);
+			if (rc < 0)
+				return rc;
 			data_truncate(t, n, 0);
 			node_touch(n, 0, 1, 1);
+			ofile_init(t, off, node, flags, out);
+			return 0;
 		}
 	}
 	return ofile_new(t, node, flags, out);
@@ -265,6 +293,7 @@ int rd_fh_ref(rd_tree *t, rd_fh fh)
 	of = ofile_get(t, fh);
 	if (of) {
 		of->refs++;
+		holder_add(of, t->pid);
 		rc = 0;
 	}
 	tree_unlock(t);
@@ -279,12 +308,106 @@ int rd_close(rd_tree *t, rd_fh fh)
 	tree_lock(t);
 	of = ofile_get(t, fh);
 	if (of) {
+		holder_del(of, t->pid);
 		if (--of->refs == 0)
 			ofile_release(t, of);
 		rc = 0;
 	}
 	tree_unlock(t);
 	return rc;
+}
+
+/* References taken for another process (give: one more, ledgered to
+ * nobody; ungive: one fewer of those), and one such reference becoming
+ * this process's (take: ledgered to t's pid, no change to refs). */
+int rd_fh_give(rd_tree *t, rd_fh fh, int delta)
+{
+	struct rd_ofile *of;
+	int rc = -EBADF;
+
+	tree_lock(t);
+	of = ofile_get(t, fh);
+	if (of) {
+		rc = 0;
+		if (delta > 0)
+			of->refs++;
+		else if (--of->refs == 0)
+			ofile_release(t, of);
+	}
+	tree_unlock(t);
+	return rc;
+}
+
+int rd_fh_take(rd_tree *t, rd_fh fh)
+{
+	struct rd_ofile *of;
+	int rc = -EBADF;
+
+	tree_lock(t);
+	of = ofile_get(t, fh);
+	if (of) {
+		if ((uint64_t)of->hcnt[0] + of->hcnt[1] < of->refs)
+			holder_add(of, t->pid);
+		rc = 0;
+	}
+	tree_unlock(t);
+	return rc;
+}
+
+/* Release every reference ledgered to a process that no longer runs. */
+int rd_reap(rd_tree *t)
+{
+	struct rd_super *s;
+	uint32_t dead[64], live[64];
+	int ndead = 0, nlive = 0, released = 0;
+	uint64_t off;
+
+	tree_lock(t);
+	s = SUPER(t);
+	for (off = s->ofiles; off;) {
+		struct rd_ofile *of = OFF2P(t, off);
+		uint64_t next = of->next;
+
+		for (int i = 0; i < 2; i++) {
+			uint32_t pid = of->hpid[i];
+			int k, is_dead = -1;
+
+			if (!of->hcnt[i] || pid == t->pid)
+				continue;
+			for (k = 0; k < ndead && is_dead < 0; k++)
+				is_dead = dead[k] == pid ? 1 : -1;
+			for (k = 0; k < nlive && is_dead < 0; k++)
+				is_dead = live[k] == pid ? 0 : -1;
+			if (is_dead < 0) {
+				is_dead = !pid_alive(pid);
+				if (is_dead && ndead < 64)
+					dead[ndead++] = pid;
+				else if (!is_dead && nlive < 64)
+					live[nlive++] = pid;
+			}
+			if (!is_dead)
+				continue;
+			released += (int)of->hcnt[i];
+			of->refs -= of->hcnt[i] < of->refs ? of->hcnt[i] : of->refs;
+			of->hcnt[i] = 0;
+			of->hpid[i] = 0;
+		}
+		if (of->refs == 0)
+			ofile_release(t, of);
+		off = next;
+	}
+	s->reap_mark = s->nofiles * 2 + 64;
+	tree_unlock(t);
+	return released;
+}
+
+/* Worth a reap? The open files doubled since the last one. No lock: a
+ * stale answer only moves the reap. */
+int rd_reap_due(rd_tree *t)
+{
+	struct rd_super *s = SUPER(t);
+
+	return __atomic_load_n(&s->nofiles, __ATOMIC_RELAXED) > __atomic_load_n(&s->reap_mark, __ATOMIC_RELAXED);
 }
 
 int rd_fh_getfl(rd_tree *t, rd_fh fh)

@@ -203,6 +203,22 @@ int rd_fh_path(rd_tree *t, rd_fh fh, char *buf, size_t size);
  * /proc/self/fd/N does (checks of an open by name; the node needs no name). */
 int rd_reopen(rd_tree *t, rd_fh fh, int flags, rd_fh *out);
 
+/* The reference ledger (holder.c). With a pid set on a handle, every
+ * reference taken (open, rd_fh_ref) and dropped (rd_close) through it is
+ * ledgered to that process, so that rd_reap can give back the references
+ * of a process that died without closing. 0 (the default): not ledgered. */
+void rd_tree_set_pid(rd_tree *t, uint32_t pid);
+/* delta > 0: one more reference, for another process (ledgered to none);
+ * delta < 0: give one such back (the open file goes if it was the last). */
+int rd_fh_give(rd_tree *t, rd_fh fh, int delta);
+/* A reference given for this process is now its own: ledger it. */
+int rd_fh_take(rd_tree *t, rd_fh fh);
+/* Give back every reference ledgered to a process that is gone (a zombie
+ * counts as gone). Returns how many. */
+int rd_reap(rd_tree *t);
+/* Have open files piled up since the last rd_reap (a cheap test)? */
+int rd_reap_due(rd_tree *t);
+
 /* -------------------------------------------------------------------------
  * Advisory locks (lock.c), with Linux's semantics on tmpfs. Three kinds:
  *  - POSIX record locks (fcntl F_SETLK/F_SETLKW/F_GETLK, lockf): owned by
