@@ -86,7 +86,7 @@ rd_fh rp_fd_forget(int fd)
 	/* Every close path comes here: closing any descriptor of a file
 	 * drops the process's POSIX locks on it (one load if none exist). */
 	if (fh)
-		rd_lock_release(rp.tree, fh, (uint32_t)getpid());
+		rd_lock_release(rp.tree, fh, 0); /* 0: getpid() only if needed */
 	return fh;
 }
 

@@ -2,10 +2,10 @@
  * The stat and access family: stat, lstat, fstat, fstatat and their 64
  * forms, statx, the legacy versioned __xstat entry points, and access,
  * faccessat, euidaccess, eaccess. Every variant comes from one template
- * per struct type; the core always answers in a struct stat, which the
- * variants copy into the caller's struct. A tree descriptor is a dup of an
- * O_PATH placeholder on the arena memfd, so fstat on one must never reach
- * the kernel: it would describe the memfd.
+ * per struct type; the core answers in a struct stat, which it fills in
+ * place for struct stat and which the other variants convert. A tree
+ * descriptor is a dup of an O_PATH placeholder on the arena memfd, so fstat
+ * on one must never reach the kernel: it would describe the memfd.
  */
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -18,11 +18,6 @@
 #define STAT_VER_LINUX 1
 
 /* ---- helpers ---- */
-
-static void stat_put(struct stat *d, const struct stat *s)
-{
-	*d = *s;
-}
 
 static void stat_put64(struct stat64 *d, const struct stat *s)
 {
@@ -50,7 +45,9 @@ static int stat_ver_ok(int ver)
 /*
  * STAT_TREE: the core side of every stat variant for one struct type.
  * stat_path<SFX> answers (at, flags), stat_fh<SFX> an open tree file; the
- * _v forms first check a legacy version number as glibc does.
+ * _v forms first check a legacy version number as glibc does. The core
+ * fills the caller's struct stat directly (only on success); other types
+ * are converted from one.
  */
 #define STAT_TREE(SFX, TYPE)                                                         \
 	static int stat_path##SFX(const struct rp_at *at, TYPE *buf, int flags)      \
@@ -80,7 +77,27 @@ static int stat_ver_ok(int ver)
 		return stat_ver_ok(ver) ? stat_fh##SFX(fh, buf) : -EINVAL;           \
 	}
 
-STAT_TREE(, struct stat)
+/* struct stat: the core writes the caller's buffer itself. */
+static int stat_path(const struct rp_at *at, struct stat *buf, int flags)
+{
+	return rd_stat(rp.tree, at->base, at->path, buf, flags);
+}
+
+static int stat_fh(rd_fh fh, struct stat *buf)
+{
+	return rd_fstat(rp.tree, fh, buf);
+}
+
+static int stat_path_v(int ver, const struct rp_at *at, struct stat *buf, int flags)
+{
+	return stat_ver_ok(ver) ? stat_path(at, buf, flags) : -EINVAL;
+}
+
+static int stat_fh_v(int ver, rd_fh fh, struct stat *buf)
+{
+	return stat_ver_ok(ver) ? stat_fh(fh, buf) : -EINVAL;
+}
+
 STAT_TREE(64, struct stat64)
 
 /* ---- exported wrappers: stat, lstat, fstat, fstatat ---- */

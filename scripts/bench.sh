@@ -4,13 +4,15 @@
 # rounds, and prints medians, speed-ups and the issue's targets. PASS/MISS is
 # information; the exit status is non-zero only if something fails to run.
 # Usage: scripts/bench.sh [--rounds N] [--runs N] [--quick] [--no-setup]
-#                         [--build DIR] [--perf WORKLOAD|auto]
+#                         [--build DIR] [--clock wall|cpu] [--perf WORKLOAD|auto]
+# --clock cpu times CPU time instead of the wall clock (for a loaded machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rounds=5
 runs=5
 quick=()
+clock=(--clock wall)
 setup=1
 build=build
 perf_workload=""
@@ -20,10 +22,11 @@ while [ $# -gt 0 ]; do
 	--rounds) rounds="$2"; shift 2 ;;
 	--runs) runs="$2"; shift 2 ;;
 	--quick) quick=(--quick); shift ;;
+	--clock) clock=(--clock "$2"); shift 2 ;;
 	--no-setup) setup=0; shift ;;
 	--build) build="$2"; setup=0; shift 2 ;;
 	--perf) perf_workload="$2"; shift 2 ;;
-	-h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench.sh: unknown option '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -43,10 +46,10 @@ results=$(mktemp -d)
 trap 'rm -rf "$work" "$outside" "$results"' EXIT
 
 run_tmpfs() {
-	"$bench" --runs "$runs" "${quick[@]}" --outside "$outside" "$work/bench" >"$results/tmpfs.$1"
+	"$bench" --runs "$runs" "${quick[@]}" "${clock[@]}" --outside "$outside" "$work/bench" >"$results/tmpfs.$1"
 }
 run_ramdir() {
-	"$launcher" -q 2G -- "$bench" --runs "$runs" "${quick[@]}" --outside "$outside" \
+	"$launcher" -q 2G -- "$bench" --runs "$runs" "${quick[@]}" "${clock[@]}" --outside "$outside" \
 		/ram/bench >"$results/ramdir.$1"
 }
 
@@ -62,7 +65,8 @@ for ((r = 1; r <= rounds; r++)); do
 	fi
 done
 
-echo "bench_fs, $rounds rounds x $runs runs. Seconds: median over the rounds of each round's"
+echo "bench_fs, $rounds rounds x $runs runs (x5 small_files, deep_tree; x3 stream_16m, random_overwrite);"
+echo "clock: ${clock[1]}. Seconds: median over the rounds of each round's"
 echo "median. Speed-up: tmpfs/ramdir; best-run: fastest tmpfs run / fastest ramdir run."
 awk -F'\t' -v rounds="$rounds" '
 function median(s, n,    v, i, j, t, k) {

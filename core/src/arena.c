@@ -15,6 +15,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+_Static_assert(sizeof(struct rd_super) <= RD_PAGE, "the superblock is one page");
+
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
@@ -235,6 +237,7 @@ void rd_tree_close(rd_tree *t)
 {
 	if (!t)
 		return;
+	lookup_forget(t);
 	if (t->base)
 		syscall(SYS_munmap, t->base, t->size);
 	if (t->fd >= 0)
@@ -253,6 +256,7 @@ void rd_tree_set_cred(rd_tree *t, uid_t uid, gid_t gid, const gid_t *groups, int
 	if (ngroups)
 		memcpy(t->groups, groups, (size_t)ngroups * sizeof *groups);
 	t->ngroups = ngroups;
+	lookup_forget(t); /* search permissions were checked as the old user */
 }
 
 void rd_tree_set_umask(rd_tree *t, mode_t mask)
@@ -260,31 +264,116 @@ void rd_tree_set_umask(rd_tree *t, mode_t mask)
 	t->umask = mask & 0777;
 }
 
+/*
+ * Lookup generations and the seqlock (docs/DESIGN.md 12).
+ *
+ * gen[] validates the per-process lookup caches (lookup.c). Every operation
+ * that locks with tree_lock() may change what a path resolves to, so it
+ * moves both generations before it changes anything: safe by default, a
+ * new operation needs no thought. The operations known to leave every
+ * resolution alone lock with tree_lock_ro() and move nothing, and the one
+ * of them that may add a name (open with O_CREAT) moves only gen[GEN_NEG]:
+ * a new name can turn a failed lookup into a success but cannot change
+ * where a successful one leads. Recovery after a dead holder moves both.
+ *
+ * seq makes the lock a seqlock too: odd from lock to unlock, so a reader
+ * that sees it even and unchanged around its loads read a state no holder
+ * (in any process) was changing. A holder killed with it odd leaves it odd;
+ * the next holder keeps it so and its unlock makes it even again.
+ */
+
+/* 1 while this thread holds the lock for an operation that may use the
+ * lookup cache (read-only, no name added yet). */
+static __thread int tree_ro_op __attribute__((tls_model("initial-exec")));
+
+static void tree_gen_move(rd_tree *t, int which)
+{
+	uint64_t *g = &SUPER(t)->gen[which];
+
+	__atomic_store_n(g, *g + 1, __ATOMIC_RELAXED);
+}
+
+void tree_ns_added(rd_tree *t)
+{
+	tree_gen_move(t, GEN_NEG);
+	tree_ro_op = 0; /* the rest of this operation walks uncached */
+}
+
+int tree_lookup_gen(rd_tree *t, uint64_t gen[2])
+{
+	if (!tree_ro_op)
+		return 0;
+	gen[GEN_NEG] = SUPER(t)->gen[GEN_NEG];
+	gen[GEN_POS] = SUPER(t)->gen[GEN_POS];
+	return 1;
+}
+
+uint64_t tree_read_begin(rd_tree *t, uint64_t gen[2])
+{
+	struct rd_super *s = SUPER(t);
+	uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+
+	gen[GEN_NEG] = __atomic_load_n(&s->gen[GEN_NEG], __ATOMIC_RELAXED);
+	gen[GEN_POS] = __atomic_load_n(&s->gen[GEN_POS], __ATOMIC_RELAXED);
+	return seq;
+}
+
+int tree_read_ok(rd_tree *t, uint64_t seq)
+{
+	RD_FENCE(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&SUPER(t)->seq, __ATOMIC_RELAXED) == seq;
+}
+
 /* The single lock. A holder that died (SIGKILL) leaves EOWNERDEAD to the next
  * locker, which rebuilds everything derivable from the tree before going on:
  * see tree_recover() and docs/DESIGN.md "Crash recovery". */
-void tree_lock(rd_tree *t)
+static void tree_lock_take(rd_tree *t)
 {
 	struct rd_super *s = SUPER(t);
 	int rc = pthread_mutex_lock(&s->lock);
 
+	/* ENOTRECOVERABLE: a recovery itself died. Nothing safe is left. */
+	if (unlikely(rc != 0 && rc != EOWNERDEAD))
+		abort();
+	/* Odd from here to the unlock; the fence orders every store of this
+	 * holder after it, for the readers (a reader that sees one of them
+	 * also sees seq odd, or moved). */
+	if (!(s->seq & 1))
+		__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+	RD_FENCE(__ATOMIC_RELEASE);
 	if (unlikely(rc == EOWNERDEAD)) {
-		tree_recover(t);
+		tree_recover(t); /* may drop names: every cached lookup goes */
+		tree_gen_move(t, GEN_NEG);
+		tree_gen_move(t, GEN_POS);
 		s->recoveries++;
 		pthread_mutex_consistent(&s->lock);
-	} else if (unlikely(rc != 0)) {
-		/* ENOTRECOVERABLE: a recovery itself died. Nothing safe is left. */
-		abort();
 	}
 	s->ops++;
+}
+
+void tree_lock(rd_tree *t)
+{
+	tree_lock_take(t);
+	tree_gen_move(t, GEN_NEG);
+	tree_gen_move(t, GEN_POS);
+	tree_ro_op = 0;
+}
+
+void tree_lock_ro(rd_tree *t)
+{
+	tree_lock_take(t);
+	tree_ro_op = 1;
 }
 
 void tree_unlock(rd_tree *t)
 {
 	struct rd_super *s = SUPER(t);
 
+	tree_ro_op = 0;
+	alloc_punch_flush(t);
 	if (s->pages_used > s->pages_peak)
 		s->pages_peak = s->pages_used;
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE); /* even: quiet */
 	pthread_mutex_unlock(&s->lock);
 }
 

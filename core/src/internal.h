@@ -20,7 +20,9 @@
 
 #define RD_PAGE 4096u
 #define RD_PAGE_SHIFT 12
-#define RD_MAGIC 0x52414d4449523031ull /* "RAMDIR01" */
+/* "RAMDIR02": 02 since the lookup generations, which every process on an
+ * arena must move (a build without them would leave others' caches stale). */
+#define RD_MAGIC 0x52414d4449523032ull
 #define RD_NAME_MAX 255
 #define RD_PATH_MAX 4096
 #define RD_SYMLOOP_MAX 40
@@ -87,6 +89,15 @@ struct rd_super {
 	uint64_t files_created, dirs_created, symlinks_created;
 	uint64_t bytes_written, bytes_read;
 	uint64_t quota_refusals, ops, recoveries;
+
+	/* Lookup generations and the seqlock (arena.c; docs/DESIGN.md 12).
+	 * Written only by lock holders, read by anyone at any time. In a
+	 * cache line of their own: the lock-free readers load them on every
+	 * call, and should not share a line with the counters every holder
+	 * writes. */
+	uint64_t seq __attribute__((aligned(64))); /* odd while the lock is held */
+	uint64_t gen[2];       /* [GEN_NEG]: moves with every namespace change;
+				* [GEN_POS]: the same except adding a name */
 };
 
 /* A slab page starts with this header; objects of one class follow. */
@@ -179,8 +190,25 @@ struct rd_tree {
 };
 
 /* ---- arena.c ---- */
+/* tree_lock() is for an operation that may change what some path resolves
+ * to: it moves both lookup generations. tree_lock_ro() is for one that
+ * cannot (I/O, open of an existing file, close, stat); if it adds a name
+ * after all (open with O_CREAT), it calls tree_ns_added(). */
 void tree_lock(rd_tree *t);
+void tree_lock_ro(rd_tree *t);
+void tree_ns_added(rd_tree *t);
 void tree_unlock(rd_tree *t);
+enum { GEN_NEG = 0, GEN_POS = 1 };
+/* The generations, if the caller holds the lock read-only and has not added
+ * a name: 1 and gen[] filled; else 0 (the lookup cache must not be used). */
+int tree_lookup_gen(rd_tree *t, uint64_t gen[2]);
+/* Seqlock reader, without the lock: tree_read_begin() gives the sequence
+ * (odd: a holder is active, give up) and the generations; after reading,
+ * tree_read_ok() says whether no holder ran meanwhile in any process.
+ * Everything read in between may be torn: bounds-check every offset, chase
+ * nothing, trust nothing until tree_read_ok(). */
+uint64_t tree_read_begin(rd_tree *t, uint64_t gen[2]);
+int tree_read_ok(rd_tree *t, uint64_t seq);
 void arena_punch(rd_tree *t, uint64_t off, uint64_t len);
 void arena_populate(rd_tree *t, uint64_t off, uint64_t len);
 
@@ -206,6 +234,7 @@ size_t obj_class_size(size_t size);          /* 0 if too large for a slab */
 size_t obj_size(rd_tree *t, uint64_t off);   /* capacity of an allocated object */
 int obj_is_live_dir(rd_tree *t, uint64_t off); /* a node object, allocated, S_IFDIR */
 int quota_refuse(rd_tree *t);                /* counts a refusal, returns -ENOSPC */
+void alloc_punch_flush(rd_tree *t);          /* deferred punches: tree_unlock() */
 void alloc_rebuild(rd_tree *t);              /* after a GC mark (check.c) */
 extern const uint16_t rd_class_size[RD_NCLASS];
 
@@ -293,6 +322,9 @@ struct walk {
 	char scratch[RD_PATH_MAX + 1]; /* symlink target + rest of the path */
 };
 int path_walk(rd_tree *t, rd_fh base, const char *path, int flags, struct walk *w);
+/* The walk itself from node cur (path not empty, shorter than RD_PATH_MAX):
+ * what path_walk() does once the base is known, never from the cache. */
+int path_resolve(rd_tree *t, uint64_t cur, const char *path, size_t plen, int flags, struct walk *w);
 int path_escape(const char *path, enum rd_escape_kind kind, int hops);
 
 /* ---- roots.c: mount roots of a tree made for several prefixes ---- */
@@ -302,8 +334,22 @@ int roots_escape(const char *rest, int root, int hops); /* ".." left mount root 
 int roots_may_create(rd_tree *t, uint64_t dir);         /* -EPERM beside the mount roots */
 int roots_check_move(rd_tree *t, uint64_t odir, uint64_t ndir); /* -EXDEV between two roots */
 
+/* ---- lookup.c ---- */
+/* path_walk() through the per-process lookup cache (path from node cur as
+ * for path_resolve()); falls back to path_resolve() whenever it may not. */
+int lookup_walk(rd_tree *t, uint64_t cur, const char *path, size_t plen, int flags, struct walk *w);
+/* rd_stat() as a seqlock reader, answered from the cache without the lock:
+ * 0 or a negative errno, or LOOKUP_MISS (take the lock). wflags: WALK_*. */
+#define LOOKUP_MISS 1
+int lookup_stat_fast(rd_tree *t, rd_fh base, const char *path, int wflags, struct stat *st);
+/* The cache of t is void: t is closing or its credentials changed. Without
+ * the lock. */
+void lookup_forget(rd_tree *t);
+
 /* ---- ofile.c ---- */
-struct rd_ofile *ofile_get(rd_tree *t, rd_fh fh); /* NULL if not a live handle */
+/* NULL if not a live handle; bounds-checked, so a seqlock reader may call it
+ * on a handle that is being freed (its answer is then checked). */
+struct rd_ofile *ofile_get(rd_tree *t, rd_fh fh);
 int ofile_new(rd_tree *t, uint64_t node, int flags, rd_fh *out);
 
 /* ---- holder.c ---- */
@@ -351,6 +397,28 @@ void tree_recover(rd_tree *t);
 #ifndef likely
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+
+/* The lock-free seqlock readers (lookup_stat_fast, the EOF read in ofile.c)
+ * read memory a holder is writing, on purpose; ThreadSanitizer, which also
+ * does not model the fences, would report it. Under it they are compiled
+ * out and every reader takes the lock. */
+#if defined(__SANITIZE_THREAD__)
+#define RD_SEQLOCK_READERS 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RD_SEQLOCK_READERS 0
+#endif
+#endif
+#ifndef RD_SEQLOCK_READERS
+#define RD_SEQLOCK_READERS 1
+#endif
+/* A memory fence; under ThreadSanitizer (which refuses fences and has no
+ * lock-free readers to order for) only a compiler barrier. */
+#if RD_SEQLOCK_READERS
+#define RD_FENCE(order) __atomic_thread_fence(order)
+#else
+#define RD_FENCE(order) __atomic_signal_fence(order)
 #endif
 
 #endif

@@ -16,6 +16,7 @@
  * Divisions: owner liveness, list primitives, ranges and conflicts, setting
  * a range (split, merge, convert), deadlock detection, the public calls.
  * Nothing here waits: the caller sleeps outside the tree lock and retries.
+ * Nothing here changes a name either, so it locks read-only (arena.c).
  */
 #include "internal.h"
 
@@ -559,7 +560,7 @@ int rd_lock_get(rd_tree *t, rd_fh fh, int ofd, uint32_t pid, struct rd_flock *fl
 {
 	int rc;
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	rc = lock_get_locked(t, fh, ofd, pid, fl);
 	tree_unlock(t);
 	return rc;
@@ -610,7 +611,7 @@ int rd_lock_set(rd_tree *t, rd_fh fh, int ofd, uint32_t pid, const struct rd_flo
 {
 	int rc;
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	rc = lock_set_locked(t, fh, ofd, pid, fl, flags);
 	tree_unlock(t);
 	return rc;
@@ -618,7 +619,7 @@ int rd_lock_set(rd_tree *t, rd_fh fh, int ofd, uint32_t pid, const struct rd_flo
 
 int rd_lock_unwait(rd_tree *t, uint32_t pid)
 {
-	tree_lock(t);
+	tree_lock_ro(t);
 	lock_unwait(t, pid, lock_tid());
 	tree_unlock(t);
 	return 0;
@@ -689,7 +690,7 @@ int rd_flock(rd_tree *t, rd_fh fh, int op)
 {
 	int rc;
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	rc = lock_flock_locked(t, fh, op);
 	tree_unlock(t);
 	return rc;
@@ -705,7 +706,9 @@ int rd_lock_release(rd_tree *t, rd_fh fh, uint32_t pid)
 	 * process adds locks owned by pid, so none of ours can be missed. */
 	if (!__atomic_load_n(&SUPER(t)->locks, __ATOMIC_ACQUIRE))
 		return 0;
-	tree_lock(t);
+	if (!pid)
+		pid = (uint32_t)syscall(SYS_getpid);
+	tree_lock_ro(t);
 	of = ofile_get(t, fh);
 	if (!of) {
 		rc = -EBADF;
@@ -723,7 +726,7 @@ int rd_lock_exit(rd_tree *t, uint32_t pid)
 
 	if (!__atomic_load_n(&SUPER(t)->locks, __ATOMIC_ACQUIRE))
 		return 0;
-	tree_lock(t);
+	tree_lock_ro(t);
 	flink = &SUPER(t)->locks;
 	while (*flink) {
 		struct rd_lockfile *lf = lkf(t, *flink);

@@ -38,18 +38,31 @@ static int meta_find(rd_tree *t, rd_fh base, const char *path, int flags, struct
 	return 0;
 }
 
+/* Stat changes nothing, so it first tries without the lock at all
+ * (lookup_stat_fast), then under the read-only lock, where the walk may come
+ * from the lookup cache. The caller's buffer is written outside the lock. */
 int rd_stat(rd_tree *t, rd_fh base, const char *path, struct stat *st, int flags)
 {
+	struct stat local;
 	struct rd_node *n;
-	int rc;
+	int rc, wf = 0;
 
 	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
 		return -EINVAL;
-	tree_lock(t);
+	if (!(flags & AT_SYMLINK_NOFOLLOW))
+		wf |= WALK_FOLLOW;
+	if (flags & AT_EMPTY_PATH)
+		wf |= WALK_EMPTY_OK;
+	rc = lookup_stat_fast(t, base, path, wf, st);
+	if (rc != LOOKUP_MISS)
+		return rc;
+	tree_lock_ro(t);
 	rc = meta_find(t, base, path, flags, &n);
 	if (rc == 0)
-		node_stat(t, n, st);
+		node_stat(t, n, &local);
 	tree_unlock(t);
+	if (rc == 0)
+		*st = local;
 	return rc;
 }
 
@@ -226,7 +239,7 @@ int rd_access(rd_tree *t, rd_fh base, const char *path, int mode, int flags)
 		return -EINVAL;
 	if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	tree_lock(t);
+	tree_lock_ro(t); /* changes nothing: the walk may come from the cache */
 	rc = meta_find(t, base, path, flags, &n);
 	if (rc == 0 && mode)
 		rc = node_perm(t, n, mode);

@@ -508,7 +508,7 @@ ssize_t rd_readlink(rd_tree *t, rd_fh base, const char *path, char *buf, size_t 
 
 	if (size == 0)
 		return -EINVAL;
-	tree_lock(t);
+	tree_lock_ro(t); /* changes no name: the walk may come from the cache */
 	rc = ns_readlink_locked(t, base, path, buf, size);
 	tree_unlock(t);
 	return rc;

@@ -122,10 +122,15 @@ uint64_t data_blocks(const struct rd_node *n)
 	return n->ext * (RD_PAGE / 512);
 }
 
+/* Copied rather than memset: compilers clear 144 bytes with "rep stos",
+ * whose start-up is a third of a stat answered from the lookup cache, and
+ * copy them with a few vector moves. */
+static const struct stat node_stat_zero;
+
 void node_stat(rd_tree *t, const struct rd_node *n, struct stat *st)
 {
 	(void)t;
-	memset(st, 0, sizeof *st);
+	*st = node_stat_zero;
 	st->st_dev = 0x52440000; /* constant per tree: "RD" */
 	st->st_ino = n->ino;
 	st->st_mode = n->mode;

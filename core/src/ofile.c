@@ -2,8 +2,11 @@
  * Open files: rd_open, reference counting (dup/fork), descriptor I/O,
  * lseek and readdir. An open-file object lives in the arena so that a file
  * position is shared by every process holding the handle, as POSIX wants
- * for inherited descriptors. All of it runs under the tree lock, which is
- * also what makes O_APPEND atomic across handles.
+ * for inherited descriptors. All of it but a read at end of file (below)
+ * runs under the tree lock, which is also what makes O_APPEND atomic across
+ * handles. None of it changes what a path resolves to except creating a
+ * file, so it locks read-only (the walk in rd_open may come from the lookup
+ * cache) and ofile_create() reports the name it adds (arena.c).
  */
 #include "internal.h"
 
@@ -18,7 +21,7 @@ struct rd_ofile *ofile_get(rd_tree *t, rd_fh fh)
 {
 	struct rd_ofile *of;
 
-	if (fh < SUPER(t)->pages_start || fh >= t->size || (fh & 15))
+	if (fh < SUPER(t)->pages_start || fh > t->size - sizeof *of || (fh & 15))
 		return NULL;
 	of = OFF2P(t, fh);
 	return of->magic == RD_OFILE_MAGIC && of->refs ? of : NULL;
@@ -111,6 +114,9 @@ static int ofile_create(rd_tree *t, struct walk *w, mode_t mode)
 	n = OFF2P(t, node);
 	if (dir->mode & S_ISGID)
 		n->gid = dir->gid;
+	/* Before the name exists, as tree_lock() does: a holder killed
+	 * in dir_add leaves nothing cached that the name contradicts. */
+	tree_ns_added(t);
 	rc = dir_add(t, dir, w->name, w->namelen, node, &w->dent);
 	if (rc < 0) {
 		node_free(t, node);
@@ -249,7 +255,7 @@ int rd_open(rd_tree *t, rd_fh base, const char *path, int flags, mode_t mode, rd
 {
 	int rc;
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	rc = ofile_open_locked(t, base, path, flags, mode, out);
 	tree_unlock(t);
 	return rc;
@@ -289,7 +295,7 @@ int rd_fh_ref(rd_tree *t, rd_fh fh)
 	struct rd_ofile *of;
 	int rc = -EBADF;
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	of = ofile_get(t, fh);
 	if (of) {
 		of->refs++;
@@ -305,7 +311,7 @@ int rd_close(rd_tree *t, rd_fh fh)
 	struct rd_ofile *of;
 	int rc = -EBADF;
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	of = ofile_get(t, fh);
 	if (of) {
 		holder_del(of, t->pid);
@@ -325,7 +331,7 @@ int rd_fh_give(rd_tree *t, rd_fh fh, int delta)
 	struct rd_ofile *of;
 	int rc = -EBADF;
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	of = ofile_get(t, fh);
 	if (of) {
 		rc = 0;
@@ -343,7 +349,7 @@ int rd_fh_take(rd_tree *t, rd_fh fh)
 	struct rd_ofile *of;
 	int rc = -EBADF;
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	of = ofile_get(t, fh);
 	if (of) {
 		if ((uint64_t)of->hcnt[0] + of->hcnt[1] < of->refs)
@@ -362,7 +368,7 @@ int rd_reap(rd_tree *t)
 	int ndead = 0, nlive = 0, released = 0;
 	uint64_t off;
 
-	tree_lock(t);
+	tree_lock_ro(t); /* frees open files, never a name */
 	s = SUPER(t);
 	for (off = s->ofiles; off;) {
 		struct rd_ofile *of = OFF2P(t, off);
@@ -415,7 +421,7 @@ int rd_fh_getfl(rd_tree *t, rd_fh fh)
 	struct rd_ofile *of;
 	int rc;
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	of = ofile_get(t, fh);
 	rc = of ? (int)of->flags : -EBADF;
 	tree_unlock(t);
@@ -427,7 +433,7 @@ int rd_fh_setfl(rd_tree *t, rd_fh fh, int flags)
 	struct rd_ofile *of;
 	int rc = -EBADF;
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	of = ofile_get(t, fh);
 	if (of) {
 		of->flags = (of->flags & ~(uint32_t)OFILE_SETFL_MASK) | ((uint32_t)flags & OFILE_SETFL_MASK);
@@ -549,11 +555,64 @@ static ssize_t ofile_writev_locked(rd_tree *t, rd_fh fh, const struct iovec *iov
 	return done;
 }
 
+/*
+ * A read at or past the end of the file changes nothing: no byte, no
+ * position, and under relatime usually no atime. Such a read (the last
+ * one of every read-to-EOF loop) is answered without the lock, as a
+ * seqlock reader (arena.c): the open file and its node are read racily,
+ * every offset is bounds-checked, and the answer stands only if no lock
+ * holder ran meanwhile in any process. The atime rule is node_atime_read()
+ * itself, applied to a copy: if it would change the copy, the read takes
+ * the lock to change the node. Any error, and any read with bytes to
+ * return, takes the lock too. 1: not answered.
+ */
+static int ofile_read_eof_fast(rd_tree *t, rd_fh fh, const struct iovec *iov, int cnt, off_t off)
+{
+	struct rd_ofile *of;
+	struct rd_node n;
+	uint64_t seq, gen[2], node, pos;
+	uint32_t flags;
+
+	if (!RD_SEQLOCK_READERS)
+		return 1;
+	seq = tree_read_begin(t, gen);
+	if (seq & 1)
+		return 1;
+	of = ofile_get(t, fh);
+	if (!of)
+		return 1;
+	flags = __atomic_load_n(&of->flags, __ATOMIC_RELAXED);
+	node = __atomic_load_n(&of->node, __ATOMIC_RELAXED);
+	pos = off < 0 ? __atomic_load_n(&of->pos, __ATOMIC_RELAXED) : (uint64_t)off;
+	if ((flags & O_PATH) || (flags & O_ACCMODE) == O_WRONLY || cnt < 0 || cnt > 1024 ||
+	    node < SUPER(t)->pages_start || node > t->size - sizeof n || (node & 15))
+		return 1;
+	/* Most reads have bytes to return: find out before copying the node. */
+	if (pos < __atomic_load_n(&((struct rd_node *)OFF2P(t, node))->size, __ATOMIC_RELAXED))
+		return 1;
+	memcpy(&n, OFF2P(t, node), sizeof n);
+	if (!tree_read_ok(t, seq))
+		return 1;
+	if (S_ISDIR(n.mode) || pos < n.size || !ofile_range_ok(pos, iov, cnt))
+		return 1;
+	if (!(flags & O_NOATIME)) {
+		int64_t a = n.atime;
+		uint32_t ans = n.atime_ns;
+
+		node_atime_read(&n);
+		if (n.atime != a || n.atime_ns != ans)
+			return 1;
+	}
+	return 0;
+}
+
 ssize_t rd_preadv(rd_tree *t, rd_fh fh, const struct iovec *iov, int cnt, off_t off)
 {
 	ssize_t rc;
 
-	tree_lock(t);
+	if (!ofile_read_eof_fast(t, fh, iov, cnt, off))
+		return 0;
+	tree_lock_ro(t);
 	rc = ofile_readv_locked(t, fh, iov, cnt, off);
 	tree_unlock(t);
 	return rc;
@@ -563,7 +622,7 @@ ssize_t rd_pwritev(rd_tree *t, rd_fh fh, const struct iovec *iov, int cnt, off_t
 {
 	ssize_t rc;
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	rc = ofile_writev_locked(t, fh, iov, cnt, off);
 	tree_unlock(t);
 	return rc;
@@ -653,7 +712,7 @@ off_t rd_lseek(rd_tree *t, rd_fh fh, off_t off, int whence)
 {
 	off_t rc;
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	rc = ofile_lseek_locked(t, fh, off, whence);
 	tree_unlock(t);
 	return rc;
@@ -745,7 +804,7 @@ ssize_t rd_getdents(rd_tree *t, rd_fh fh, void *buf, size_t len)
 {
 	ssize_t rc;
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	rc = ofile_getdents_locked(t, fh, buf, len);
 	tree_unlock(t);
 	return rc;
@@ -791,7 +850,7 @@ int rd_fh_path(rd_tree *t, rd_fh fh, char *buf, size_t size)
 {
 	int rc;
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	rc = ofile_path_locked(t, fh, buf, size);
 	tree_unlock(t);
 	return rc;

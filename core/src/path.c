@@ -84,29 +84,13 @@ static void path_final(struct walk *w, uint64_t dir, uint64_t node, uint64_t den
 	w->dotdot = dotdot;
 }
 
-int path_walk(rd_tree *t, rd_fh base, const char *path, int flags, struct walk *w)
+/* The walk itself, from node cur (see internal.h). */
+int path_resolve(rd_tree *t, uint64_t cur, const char *path, size_t plen, int flags, struct walk *w)
 {
-	uint64_t root = SUPER(t)->root, cur;
+	uint64_t root = SUPER(t)->root;
 	const char *p = path;
 	int rc;
-	size_t plen;
 
-	w->hops = 0;
-	w->trailing_slash = 0;
-	if (!path)
-		return -EFAULT;
-	plen = strlen(path);
-	if (plen >= RD_PATH_MAX)
-		return -ENAMETOOLONG;
-	rc = path_base(t, base, &cur);
-	if (rc < 0)
-		return rc;
-	if (plen == 0) {
-		if (!(flags & WALK_EMPTY_OK))
-			return -ENOENT;
-		path_final(w, 0, cur, 0, "", 0, 1);
-		return 0;
-	}
 	if (path[0] == '/')
 		cur = root;
 	else if (!S_ISDIR(((struct rd_node *)OFF2P(t, cur))->mode))
@@ -209,4 +193,31 @@ int path_walk(rd_tree *t, rd_fh base, const char *path, int flags, struct walk *
 			return -ENOENT;
 		cur = node;
 	}
+}
+
+/* Checks and the base, then the walk: through the lookup cache (lookup.c),
+ * which walks with path_resolve() whatever it cannot answer. */
+int path_walk(rd_tree *t, rd_fh base, const char *path, int flags, struct walk *w)
+{
+	uint64_t cur;
+	size_t plen;
+	int rc;
+
+	w->hops = 0;
+	w->trailing_slash = 0;
+	if (!path)
+		return -EFAULT;
+	plen = strlen(path);
+	if (plen >= RD_PATH_MAX)
+		return -ENAMETOOLONG;
+	rc = path_base(t, base, &cur);
+	if (rc < 0)
+		return rc;
+	if (plen == 0) {
+		if (!(flags & WALK_EMPTY_OK))
+			return -ENOENT;
+		path_final(w, 0, cur, 0, "", 0, 1);
+		return 0;
+	}
+	return lookup_walk(t, cur, path, plen, flags, w);
 }

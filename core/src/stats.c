@@ -11,7 +11,7 @@ int rd_tree_stats(rd_tree *t, struct rd_stats *st)
 {
 	struct rd_super *s = SUPER(t);
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	memset(st, 0, sizeof *st);
 	st->quota = s->quota;
 	st->bytes_used = s->pages_used * RD_PAGE;
@@ -39,7 +39,7 @@ int rd_statvfs(rd_tree *t, struct statvfs *sv)
 {
 	struct rd_super *s = SUPER(t);
 
-	tree_lock(t);
+	tree_lock_ro(t);
 	memset(sv, 0, sizeof *sv);
 	sv->f_bsize = RD_PAGE;
 	sv->f_frsize = RD_PAGE;
