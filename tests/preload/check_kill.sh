@@ -72,7 +72,7 @@ if [ -z "$ino" ]; then
 fi
 mapped=0
 for m in /proc/[0-9]*/maps; do
-	grep -q "memfd:ramdir .* $ino " "$m" 2>/dev/null && mapped=$((mapped + 1))
+	awk -v ino="$ino" '$5 == ino && /memfd:ramdir / {f = 1} END {exit !f}' "$m" 2>/dev/null && mapped=$((mapped + 1))
 done
 if [ "$mapped" -lt 3 ]; then # ramdir, bash and sleep at least: the probe below must see them
 	echo "FAIL the tree under test is mapped by $mapped processes before the kill"
@@ -83,7 +83,7 @@ wait "$leader" 2>/dev/null
 sleep 0.2
 left=0
 for m in /proc/[0-9]*/maps; do
-	grep -q "memfd:ramdir .* $ino " "$m" 2>/dev/null && left=$((left + 1))
+	awk -v ino="$ino" '$5 == ino && /memfd:ramdir / {f = 1} END {exit !f}' "$m" 2>/dev/null && left=$((left + 1))
 done
 expect "no process maps the killed tree's arena" "0" "$left"
 held=0
