@@ -179,10 +179,16 @@ STAT_XFAMILY(64, struct stat64)
 
 /* ---- statx ---- */
 
-static void stat_put_statx(struct statx *d, const struct stat *s)
+/* What tmpfs reports (Linux 6.x): the basic fields and the birth time;
+ * of the attributes, append-only, immutable, nodump, automount, mount root
+ * and DAX are known to it, and only mount root is ever set here. */
+#define STAT_STATX_ATTRS_KNOWN 0x203070ull /* STATX_ATTR_{IMMUTABLE,APPEND,NODUMP,AUTOMOUNT,MOUNT_ROOT,DAX} */
+#define STAT_STATX_ATTR_MOUNT_ROOT 0x2000ull
+
+static void stat_put_statx(struct statx *d, const struct stat *s, const struct rd_statx_more *m)
 {
 	memset(d, 0, sizeof *d);
-	d->stx_mask = STATX_BASIC_STATS;
+	d->stx_mask = STATX_BASIC_STATS | STATX_BTIME;
 	d->stx_blksize = (uint32_t)s->st_blksize;
 	d->stx_nlink = (uint32_t)s->st_nlink;
 	d->stx_uid = s->st_uid;
@@ -191,8 +197,12 @@ static void stat_put_statx(struct statx *d, const struct stat *s)
 	d->stx_ino = s->st_ino;
 	d->stx_size = (uint64_t)s->st_size;
 	d->stx_blocks = (uint64_t)s->st_blocks;
+	d->stx_attributes_mask = STAT_STATX_ATTRS_KNOWN;
+	d->stx_attributes = m->mount_root ? STAT_STATX_ATTR_MOUNT_ROOT : 0;
 	d->stx_atime.tv_sec = s->st_atim.tv_sec;
 	d->stx_atime.tv_nsec = (uint32_t)s->st_atim.tv_nsec;
+	d->stx_btime.tv_sec = m->btime;
+	d->stx_btime.tv_nsec = m->btime_ns;
 	d->stx_ctime.tv_sec = s->st_ctim.tv_sec;
 	d->stx_ctime.tv_nsec = (uint32_t)s->st_ctim.tv_nsec;
 	d->stx_mtime.tv_sec = s->st_mtim.tv_sec;
@@ -205,8 +215,9 @@ static void stat_put_statx(struct statx *d, const struct stat *s)
 
 /* The kernel's checks, in its order: flags, then the sync type, then the
  * reserved mask bit. The sync type means nothing for memory. */
-static int stat_statx(const struct rp_at *at, int flags, unsigned mask, struct statx *buf)
+static int stat_statx(rd_fh base, const char *path, int flags, unsigned mask, struct statx *buf)
 {
+	struct rd_statx_more more;
 	struct stat st;
 	int rc;
 
@@ -216,15 +227,19 @@ static int stat_statx(const struct rp_at *at, int flags, unsigned mask, struct s
 		return -EINVAL;
 	if (mask & STATX__RESERVED)
 		return -EINVAL;
-	rc = rd_stat(rp.tree, at->base, at->path, &st, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH));
+	rc = rd_statx(rp.tree, base, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH), &st, &more);
 	if (rc == 0)
-		stat_put_statx(buf, &st);
+		stat_put_statx(buf, &st, &more);
 	return rc;
 }
 
 RP_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf)
 {
-	RP_PATHCALL(int, dirfd, path, stat_statx(&at, flags, mask, buf),
+	rd_fh self = flags & AT_SYMLINK_NOFOLLOW ? 0 : rp_fdlink(path);
+
+	if (self) /* /dev/stdout and the like on a tree descriptor */
+		return (int)rp_ret(stat_statx(self, "", flags | AT_EMPTY_PATH, mask, buf));
+	RP_PATHCALL(int, dirfd, path, stat_statx(at.base, at.path, flags, mask, buf),
 		    REAL(statx)(rp_dirfd, rp_pathname, flags, mask, buf));
 }
 

@@ -136,6 +136,8 @@ struct rd_node {
 	int64_t atime, mtime, ctime;
 	uint32_t atime_ns, mtime_ns, ctime_ns;
 	uint32_t opens;        /* open-file objects on this node */
+	int64_t btime;         /* creation (statx birth time) */
+	uint32_t btime_ns, pad;
 	struct rd_radix map;   /* file: pages (or inline buffer, map.aux = capacity) */
 	uint64_t ext;          /* dir: struct rd_dirx; symlink: target; file: data pages */
 };

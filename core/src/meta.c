@@ -66,6 +66,30 @@ int rd_stat(rd_tree *t, rd_fh base, const char *path, struct stat *st, int flags
 	return rc;
 }
 
+/* statx: rd_stat plus what struct stat has no room for. Always under the
+ * lock (statx callers, ls -l and stat, are not the hot stat path). */
+int rd_statx(rd_tree *t, rd_fh base, const char *path, int flags, struct stat *st, struct rd_statx_more *more)
+{
+	struct rd_node *n;
+	int rc;
+
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
+		return -EINVAL;
+	tree_lock_ro(t);
+	rc = meta_find(t, base, path, flags, &n);
+	if (rc == 0) {
+		uint64_t off = P2OFF(t, n);
+
+		node_stat(t, n, st);
+		more->btime = n->btime;
+		more->btime_ns = n->btime_ns;
+		/* a prefix's top is a mount root, as the kernel marks it */
+		more->mount_root = S_ISDIR(n->mode) && roots_mount(t, off) >= 0;
+	}
+	tree_unlock(t);
+	return rc;
+}
+
 int rd_fstat(rd_tree *t, rd_fh fh, struct stat *st)
 {
 	return rd_stat(t, fh, NULL, st, 0);

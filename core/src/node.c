@@ -29,6 +29,8 @@ int node_new(rd_tree *t, mode_t mode, uint64_t *out)
 	node_now(&now);
 	n->atime = n->mtime = n->ctime = now.sec;
 	n->atime_ns = n->mtime_ns = n->ctime_ns = now.nsec;
+	n->btime = now.sec;
+	n->btime_ns = now.nsec;
 	s->nodes++;
 	*out = off;
 	return 0;

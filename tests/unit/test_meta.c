@@ -856,6 +856,37 @@ static void test_mknod_trailing_slash(void **state)
 	tu_done(t);
 }
 
+/* statx extras: the birth time is the creation time and stays when the
+ * other times move; only the root is a mount root. */
+static void test_statx_more(void **state)
+{
+	rd_tree *t = tu_tree(0, 0);
+	struct rd_statx_more m, r;
+	struct stat st, st2;
+
+	(void)state;
+	assert_int_equal(tu_put(t, "/f", "x", 1), 0);
+	assert_int_equal(rd_statx(t, RD_ROOT, "/f", 0, &st, &m), 0);
+	assert_int_equal(m.btime, st.st_ctim.tv_sec);
+	assert_int_equal(m.btime_ns, st.st_ctim.tv_nsec);
+	assert_false(m.mount_root);
+	tu_tick(10);
+	assert_int_equal(rd_chmod(t, RD_ROOT, "/f", 0600, 0), 0);
+	assert_int_equal(tu_put(t, "/f", "yy", 2), 0);
+	assert_int_equal(rd_statx(t, RD_ROOT, "/f", 0, &st2, &r), 0);
+	assert_true(st2.st_ctim.tv_sec != st.st_ctim.tv_sec || st2.st_ctim.tv_nsec != st.st_ctim.tv_nsec);
+	assert_int_equal(r.btime, m.btime);
+	assert_int_equal(r.btime_ns, m.btime_ns);
+	assert_int_equal(rd_statx(t, RD_ROOT, "/", 0, &st, &r), 0);
+	assert_true(r.mount_root);
+	assert_int_equal(rd_mkdir(t, RD_ROOT, "/d", 0755), 0);
+	assert_int_equal(rd_statx(t, RD_ROOT, "/d", 0, &st, &r), 0);
+	assert_false(r.mount_root);
+	assert_int_equal(rd_statx(t, RD_ROOT, "/nope", 0, &st, &r), -ENOENT);
+	assert_int_equal(rd_statx(t, RD_ROOT, "/f", 0x40000, &st, &r), -EINVAL);
+	tu_done(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -876,6 +907,7 @@ int main(void)
 		cmocka_unit_test(test_utimens_permissions),
 		cmocka_unit_test(test_access),
 		cmocka_unit_test(test_statvfs),
+		cmocka_unit_test(test_statx_more),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -344,9 +344,31 @@ static void test_recovery_keeps_roots(void **state)
 	tu_done(t);
 }
 
+/* statx: each prefix's top is a mount root; the tree's own root and
+ * what lies below a top are not. */
+static void test_roots_statx_mount_root(void **state)
+{
+	rd_tree *t = roots_tree(2, 0, 0, 0);
+	struct rd_statx_more m;
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(rd_statx(t, RD_ROOT, "/0", 0, &st, &m), 0);
+	assert_true(m.mount_root);
+	assert_int_equal(rd_statx(t, RD_ROOT, "/1", 0, &st, &m), 0);
+	assert_true(m.mount_root);
+	assert_int_equal(rd_statx(t, RD_ROOT, "/", 0, &st, &m), 0);
+	assert_false(m.mount_root);
+	assert_int_equal(rd_mkdir(t, RD_ROOT, "/1/d", 0755), 0);
+	assert_int_equal(rd_statx(t, RD_ROOT, "/1/d", 0, &st, &m), 0);
+	assert_false(m.mount_root);
+	tu_done(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roots_statx_mount_root),
 		cmocka_unit_test(test_made_with_the_tree),
 		cmocka_unit_test(test_counts_and_limits),
 		cmocka_unit_test(test_dotdot_leaves_each_root),

@@ -162,6 +162,14 @@ int rd_fallocate(rd_tree *t, rd_fh fh, int mode, off_t off, off_t len);
  * Metadata. flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH (path "" means dir). */
 int rd_stat(rd_tree *t, rd_fh dir, const char *path, struct stat *st, int flags);
 int rd_fstat(rd_tree *t, rd_fh fh, struct stat *st);
+/* What statx reports beyond struct stat: the birth time, and whether the
+ * node is the top of a prefix (STATX_ATTR_MOUNT_ROOT). */
+struct rd_statx_more {
+	int64_t btime;
+	uint32_t btime_ns;
+	int mount_root;
+};
+int rd_statx(rd_tree *t, rd_fh dir, const char *path, int flags, struct stat *st, struct rd_statx_more *more);
 int rd_chmod(rd_tree *t, rd_fh dir, const char *path, mode_t mode, int flags);
 int rd_fchmod(rd_tree *t, rd_fh fh, mode_t mode);
 /* (uid_t)-1 / (gid_t)-1 leave that field unchanged. */
