@@ -37,6 +37,7 @@
 #define FZ_MAXN 64          /* model nodes; the node limit stays below */
 #define FZ_MAXE 256         /* directory entries: at most 3 names per directory */
 #define FZ_SLOTS 8          /* open descriptors */
+#define FZ_OFDS (FZ_SLOTS + 4) /* open files: the slots' and up to 4 only process B holds */
 #define FZ_PAGE 4096u
 #define FZ_MAXFILE (1u << 21) /* operations that would grow a file past this are skipped */
 #define FZ_NPAGES (FZ_MAXFILE / FZ_PAGE)
@@ -91,7 +92,9 @@ struct fz {
 	uint64_t max_nodes;
 	struct mnode n[FZ_MAXN];
 	struct ment e[FZ_MAXE];
-	struct mofd o[FZ_SLOTS];
+	struct mofd o[FZ_OFDS];
+	int bref[FZ_OFDS];    /* references of o[i] held by process B (ledger) */
+	uint32_t pid_b;       /* B's pid; A is FZ_PID_A and never dies */
 	int slot[FZ_SLOTS];   /* index into o, -1 when empty */
 	int opno;
 	int trace;
@@ -109,7 +112,8 @@ struct fz {
 /* Counters over every run, for the replay test's coverage assertions. */
 enum { OP_OPEN, OP_CLOSE, OP_WRITE, OP_PWRITE, OP_READ, OP_PREAD, OP_TRUNCATE,
        OP_FTRUNCATE, OP_MKDIR, OP_RMDIR, OP_UNLINK, OP_RENAME, OP_LINK, OP_SYMLINK,
-       OP_READLINK, OP_STAT, OP_FSTAT, OP_LSEEK, OP_DUP, OP_MAP, OP_CHECK, OP_COUNT };
+       OP_READLINK, OP_STAT, OP_FSTAT, OP_LSEEK, OP_DUP, OP_MAP, OP_REOPEN, OP_GIVE, OP_REAP,
+       OP_CHECK, OP_COUNT };
 struct fz_stats {
 	unsigned long runs, ops, ok, err, enospc, short_writes, checks, escapes;
 	unsigned long ok_by[OP_COUNT];
@@ -728,7 +732,7 @@ static void fz_cmp_counts(struct fz *z)
 	struct rd_stats st;
 	int ofds = 0;
 
-	for (int i = 0; i < FZ_SLOTS; i++)
+	for (int i = 0; i < FZ_OFDS; i++)
 		ofds += z->o[i].refs > 0;
 	if (rd_tree_stats(z->t, &st) != 0)
 		fz_fail(z, "rd_tree_stats failed");
@@ -924,6 +928,7 @@ static void op_open(struct fz *z, uint8_t a, uint8_t c, uint8_t d)
 	while (z->o[ofd].refs)
 		ofd++;
 	z->o[ofd] = (struct mofd){1, node, acc, !!(flags & O_APPEND), 0, fh};
+	z->bref[ofd] = 0;
 	z->n[node].opens++;
 	z->slot[s] = ofd;
 }
@@ -995,6 +1000,7 @@ static void op_map(struct fz *z, uint8_t c, uint8_t d, uint8_t e)
 	while (z->o[ofd].refs)
 		ofd++;
 	z->o[ofd] = (struct mofd){1, node, o->acc, 0, 0, map};
+	z->bref[ofd] = 0;
 	z->n[node].opens++;
 	z->slot[ns] = ofd;
 }
@@ -1456,6 +1462,108 @@ static void op_lseek(struct fz *z, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 	o->pos = (uint64_t)rc;
 }
 
+/* rd_reopen (open of /proc/self/fd/N): a new open file of the slot's node,
+ * position 0, with the checks of an open by name. */
+static void op_reopen(struct fz *z, uint8_t c, uint8_t d)
+{
+	static const int accs[4] = {O_RDONLY, O_WRONLY, O_RDWR, O_RDWR};
+	int s = fz_pick_slot(z, d), ns = fz_free_slot(z), acc = accs[c & 3], flags = acc, node, ofd = 0;
+	struct exp x = {0, 0};
+	rd_fh fh = 0;
+	long rc;
+
+	flags |= (c & 16 ? O_TRUNC : 0) | (c & 32 ? O_APPEND : 0) | (c & 64 ? O_DIRECTORY : 0);
+	snprintf(z->desc, sizeof z->desc, "reopen(s%d, %s%s%s%s) -> s%d", s,
+		 acc == O_RDONLY ? "RD" : acc == O_WRONLY ? "WR" : "RDWR", flags & O_TRUNC ? "|TRUNC" : "",
+		 flags & O_APPEND ? "|APPEND" : "", flags & O_DIRECTORY ? "|DIRECTORY" : "", ns);
+	if (s < 0 || ns < 0)
+		return fz_skip(z, "no slot");
+	node = z->o[z->slot[s]].node;
+	if (is_dir(z, node)) {
+		if (acc != O_RDONLY || (flags & O_TRUNC))
+			x.errs = fz_bit(EISDIR);
+	} else if (flags & O_DIRECTORY) {
+		x.errs = fz_bit(ENOTDIR);
+	}
+	x.enospc = 1;
+	rc = rd_reopen(z->t, z->o[z->slot[s]].fh, flags, &fh);
+	if (!fz_expect(z, rc, &x, OP_REOPEN))
+		return;
+	if ((flags & O_TRUNC) && is_reg(z, node))
+		m_truncate(&z->n[node], 0);
+	while (z->o[ofd].refs)
+		ofd++;
+	z->o[ofd] = (struct mofd){1, node, acc, !!(flags & O_APPEND), 0, fh};
+	z->bref[ofd] = 0;
+	z->n[node].opens++;
+	z->slot[ns] = ofd;
+}
+
+/* The reference ledger with two processes: A (the handle's usual pid)
+ * gives a reference of the slot's open file to B, which takes it, as fork
+ * and spawn do. B holds it until it "dies" (OP_REAP). */
+#define FZ_PID_A 1000001u
+static uint32_t fz_dead_pid;
+
+static int fz_alive(uint32_t pid)
+{
+	return pid != fz_dead_pid;
+}
+
+static void op_give(struct fz *z, uint8_t d)
+{
+	int s = fz_pick_slot(z, d), held = 0, oi;
+	struct exp x = {0, 0};
+	rd_fh fh;
+
+	snprintf(z->desc, sizeof z->desc, "give(s%d) to B", s);
+	if (s < 0)
+		return fz_skip(z, "no open slot");
+	oi = z->slot[s];
+	for (int i = 0; i < FZ_OFDS; i++)
+		held += z->bref[i] > 0;
+	if (!z->bref[oi] && held >= FZ_OFDS - FZ_SLOTS)
+		return fz_skip(z, "B holds enough open files");
+	fh = z->o[oi].fh;
+	if (!fz_expect(z, rd_fh_give(z->t, fh, 1), &x, OP_GIVE))
+		return;
+	rd_tree_set_pid(z->t, z->pid_b);
+	if (rd_fh_take(z->t, fh) != 0)
+		fz_fail(z, "rd_fh_take failed on a live open file");
+	rd_tree_set_pid(z->t, FZ_PID_A);
+	z->o[oi].refs++;
+	z->bref[oi]++;
+}
+
+/* B dies; rd_reap must give back exactly what B held, and nothing else. */
+static void op_reap(struct fz *z)
+{
+	int want = 0, rc;
+
+	snprintf(z->desc, sizeof z->desc, "B (pid %u) dies, reap", (unsigned)z->pid_b);
+	for (int i = 0; i < FZ_OFDS; i++)
+		want += z->bref[i];
+	fz_dead_pid = z->pid_b;
+	rc = rd_reap(z->t);
+	fz_trace(z, rc);
+	if (rc != want)
+		return fz_fail(z, "reap gave back %d references, B held %d", rc, want);
+	fz_stats.ok_by[OP_REAP]++;
+	for (int i = 0; i < FZ_OFDS; i++) {
+		struct mofd *o = &z->o[i];
+
+		if (!z->bref[i])
+			continue;
+		o->refs -= z->bref[i];
+		z->bref[i] = 0;
+		if (o->refs == 0) {
+			z->n[o->node].opens--;
+			m_unref(z, o->node);
+		}
+	}
+	z->pid_b++; /* a new B */
+}
+
 /* ======================================================================
  * Driver
  * ====================================================================== */
@@ -1465,8 +1573,9 @@ static void op_lseek(struct fz *z, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
  * and fill patterns from c. op 0xff forces a full comparison. */
 static void fz_exec(struct fz *z, const uint8_t *r)
 {
-	/* The second half repeats the first with two records made rd_map, so
-	 * inputs written for the first half keep their meaning. */
+	/* The second half repeats the first with two records made rd_map and
+	 * some made rd_reopen and the ledger's give and reap, so inputs written
+	 * for the first half keep their meaning. */
 	static const uint8_t table[64] = {
 		OP_OPEN,     OP_OPEN,    OP_OPEN,   OP_OPEN,     OP_CLOSE,    OP_CLOSE,
 		OP_WRITE,    OP_WRITE,   OP_PWRITE, OP_PWRITE,   OP_READ,     OP_PREAD,
@@ -1474,12 +1583,12 @@ static void fz_exec(struct fz *z, const uint8_t *r)
 		OP_UNLINK,   OP_RENAME,  OP_RENAME, OP_RENAME,   OP_LINK,     OP_SYMLINK,
 		OP_SYMLINK,  OP_READLINK, OP_STAT,  OP_STAT,     OP_FSTAT,    OP_LSEEK,
 		OP_LSEEK,    OP_DUP,
-		OP_OPEN,     OP_OPEN,    OP_OPEN,   OP_MAP,      OP_CLOSE,    OP_CLOSE,
+		OP_OPEN,     OP_OPEN,    OP_REOPEN, OP_MAP,      OP_CLOSE,    OP_CLOSE,
 		OP_WRITE,    OP_WRITE,   OP_PWRITE, OP_PWRITE,   OP_READ,     OP_PREAD,
-		OP_TRUNCATE, OP_FTRUNCATE, OP_MKDIR, OP_MKDIR,   OP_RMDIR,    OP_UNLINK,
-		OP_UNLINK,   OP_RENAME,  OP_RENAME, OP_RENAME,   OP_LINK,     OP_SYMLINK,
+		OP_TRUNCATE, OP_FTRUNCATE, OP_MKDIR, OP_GIVE,    OP_RMDIR,    OP_UNLINK,
+		OP_UNLINK,   OP_RENAME,  OP_RENAME, OP_REAP,     OP_LINK,     OP_SYMLINK,
 		OP_SYMLINK,  OP_READLINK, OP_STAT,  OP_MAP,      OP_FSTAT,    OP_LSEEK,
-		OP_LSEEK,    OP_DUP};
+		OP_GIVE,     OP_DUP};
 	int op = r[0] == 0xff ? OP_CHECK : table[r[0] & 63];
 	long off = (long)(((unsigned)r[1] << 8 | r[2]) % 24576);
 	long tlen = r[2] == 0xff ? -1 : (long)(((unsigned)r[2] << 8 | r[3]) % 28000);
@@ -1508,6 +1617,9 @@ static void fz_exec(struct fz *z, const uint8_t *r)
 	case OP_LSEEK: op_lseek(z, r[1], r[2], r[3], r[4]); break;
 	case OP_DUP: op_dup(z, r[4]); break;
 	case OP_MAP: op_map(z, r[3], r[4], r[5]); break;
+	case OP_REOPEN: op_reopen(z, r[3], r[4]); break;
+	case OP_GIVE: op_give(z, r[4]); break;
+	case OP_REAP: op_reap(z); break;
 	case OP_CHECK:
 		snprintf(z->desc, sizeof z->desc, "check");
 		fz_trace(z, 0);
@@ -1555,6 +1667,9 @@ static int fz_run(const uint8_t *data, size_t size, int trace)
 	}
 	/* uid 0: permission checks are not modelled; root bypasses them. */
 	rd_tree_set_cred(z->t, 0, 0, NULL, 0);
+	rd_test_lock_alive(fz_alive);
+	rd_tree_set_pid(z->t, FZ_PID_A);
+	z->pid_b = 2000001;
 	for (int i = 0; i < FZ_MAXE; i++)
 		z->e[i].dir = -1;
 	for (int s = 0; s < FZ_SLOTS; s++)

@@ -16,7 +16,7 @@
 static const char *const op_names[OP_COUNT] = {
 	"open", "close", "write", "pwrite", "read", "pread", "truncate", "ftruncate",
 	"mkdir", "rmdir", "unlink", "rename", "link", "symlink", "readlink", "stat",
-	"fstat", "lseek", "dup", "map", "check"};
+	"fstat", "lseek", "dup", "map", "reopen", "give", "reap", "check"};
 
 static uint32_t rng(uint32_t *s)
 {
