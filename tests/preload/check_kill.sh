@@ -8,15 +8,7 @@
 set -u
 ramdir=$1
 tree_check=$2
-fail=0
-expect() { # label expected actual
-	if [ "$2" != "$3" ]; then
-		echo "FAIL $1: expected [$2], got [$3]"
-		fail=1
-	else
-		echo "ok   $1: $3"
-	fi
-}
+. "$(dirname "$0")/check_lib.sh"
 
 # 1. Victims killed at random points while a steady writer appends.
 out=$("$ramdir" -q 64M -- bash -c '

@@ -6,15 +6,7 @@
 # Usage: check_mounts.sh RAMDIR_BINARY
 set -u
 ramdir=$1
-fail=0
-expect() { # label expected actual
-	if [ "$2" != "$3" ]; then
-		echo "FAIL $1: expected [$2], got [$3]"
-		fail=1
-	else
-		echo "ok   $1: $3"
-	fi
-}
+. "$(dirname "$0")/check_lib.sh"
 out=$("$ramdir" -q 64M -n 1000 -- bash -c '
 	mkdir -p /ram/d/e
 	df -k /ram | tail -1 | awk "{print \$1, \$2, \$6}"

@@ -17,15 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 shm=$(mktemp -d /dev/shm/ramdir-multi.XXXXXX)
 trap 'rm -rf "$work" "$shm"' EXIT
-fail=0
-expect() { # label expected actual
-	if [ "$2" != "$3" ]; then
-		echo "FAIL $1: expected [$2], got [$3]"
-		fail=1
-	else
-		echo "ok   $1"
-	fi
-}
+. "$(dirname "$0")/check_lib.sh"
 
 mkdir -p "$shm/pa/root" "$work/pb/root" "$work/ra" "$work/rb" "$work/cwd"
 for d in "$shm/pa" "$work/ra"; do echo marker-a > "$d/marker"; done

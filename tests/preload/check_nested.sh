@@ -7,15 +7,7 @@
 # Usage: check_nested.sh LIBRAMDIR
 set -u
 lib=$1
-fail=0
-expect() { # label expected actual
-	if [ "$2" != "$3" ]; then
-		echo "FAIL $1: expected [$2], got [$3]"
-		fail=1
-	else
-		echo "ok   $1: $3"
-	fi
-}
+. "$(dirname "$0")/check_lib.sh"
 out=$(env LD_PRELOAD="$lib" RAMDIR_PREFIX=/ram RAMDIR_QUOTA=64M bash -c '
 	echo outer > /ram/f
 	exec 3< /ram/f

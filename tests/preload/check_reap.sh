@@ -8,15 +8,7 @@
 # Usage: check_reap.sh RAMDIR_BINARY
 set -u
 ramdir=$1
-fail=0
-expect() { # label expected actual
-	if [ "$2" != "$3" ]; then
-		echo "FAIL $1: expected [$2], got [$3]"
-		fail=1
-	else
-		echo "ok   $1: $3"
-	fi
-}
+. "$(dirname "$0")/check_lib.sh"
 out=$("$ramdir" -q 8M -s -- bash -c '
 	head -c 5000000 /dev/zero > /ram/a
 	python3 -c "
