@@ -29,9 +29,9 @@
  *    left alone: a different RAMDIR_PREFIX or quota asks for a tree of its
  *    own.
  *
- * Calls with real paths go to libc untouched (with that envp). Handing open
- * tree descriptors to the new image is issue 4's part of exec and not done
- * here.
+ * and RAMDIR_FDS, the open tree descriptors and working directory handed
+ * to it (handoff.c). Calls with real paths go to libc untouched (with that
+ * envp).
  */
 #include <limits.h>
 #include <stdarg.h>

@@ -8,7 +8,8 @@
  * when the descriptor is given back to a real file, the cookie stream is
  * flushed (into the tree, before the mapping goes) and the original stream
  * restored. Code that saved the FILE pointer earlier keeps the original and
- * fails loudly. Inherited descriptors across exec are a later step.
+ * fails loudly. A tree descriptor on 0-2 handed over by exec or spawn is
+ * bound the same way, in the constructor, when handoff.c adopts it.
  */
 #include <pthread.h>
 
