@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "rp.h"
@@ -105,6 +106,24 @@ static void init_config(struct rd_config *cfg)
 	}
 }
 
+/* A copy of fd at `want` or above, out of the low numbers programs expect
+ * free; under a lower RLIMIT_NOFILE (ulimit -n 256, Python's tests of
+ * close_fds) as high as the limit allows, rather than failing. */
+static int init_dup_high(int fd, int want, int cmd)
+{
+	struct rlimit rl;
+	int nfd = REAL(fcntl)(fd, cmd, want);
+
+	if (nfd >= 0 || errno != EINVAL || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return nfd;
+	for (long base = (long)rl.rlim_cur * 3 / 4; base >= 0; base = base ? base / 2 : -1) {
+		nfd = REAL(fcntl)(fd, cmd, (int)base);
+		if (nfd >= 0 || errno != EINVAL)
+			return nfd;
+	}
+	return -1;
+}
+
 /* Join the parent's tree if it was made with the same settings. */
 static int init_join(const struct rd_config *cfg)
 {
@@ -143,7 +162,7 @@ static void init_create(const struct rd_config *cfg)
 		init_die("cannot create the memory tree: %s", strerror(-rc));
 	/* Children find the arena on an inheritable descriptor kept high,
 	 * out of the way of programs that expect low numbers free. */
-	fd = REAL(fcntl)(rd_tree_fd(rp.tree), F_DUPFD, 900);
+	fd = init_dup_high(rd_tree_fd(rp.tree), 900, F_DUPFD);
 	if (fd < 0)
 		init_die("cannot keep the arena descriptor: %s", strerror(errno));
 	rp.arena_fd = fd;
@@ -171,7 +190,7 @@ static void init_placeholder(int inherited)
 	int fd = -1, mfd;
 
 	if (inherited >= 0) {
-		fd = REAL(fcntl)(inherited, F_DUPFD_CLOEXEC, 800);
+		fd = init_dup_high(inherited, 800, F_DUPFD_CLOEXEC);
 	} else {
 		mfd = (int)syscall(SYS_memfd_create, "ramdir-placeholder", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 		if (mfd >= 0) {
@@ -183,10 +202,12 @@ static void init_placeholder(int inherited)
 		if (fd < 0) /* no /proc: any O_PATH descriptor will do */
 			fd = (int)syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0 && fd < 800) {
-			int high = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 800);
+			int high = init_dup_high(fd, 800, F_DUPFD_CLOEXEC);
 
-			syscall(SYS_close, fd);
-			fd = high;
+			if (high >= 0) {
+				syscall(SYS_close, fd);
+				fd = high;
+			}
 		}
 	}
 	if (fd < 0 || syscall(SYS_fstat, fd, &st) < 0)
