@@ -49,22 +49,29 @@ expect "tree still usable" "tree usable" "$(grep '^tree usable' <<<"$out")"
 setsid "$ramdir" -q 64M -- bash -c 'head -c 4000000 /dev/zero > /ram/big; sleep 60 & sleep 60' </dev/null >/dev/null 2>&1 &
 leader=$!
 ino=""
-for _ in $(seq 1 100); do
-	for p in $(pgrep -s "$leader" 2>/dev/null); do
-		ino=$(awk '/memfd:ramdir /{print $5; exit}' /proc/"$p"/maps 2>/dev/null)
-		[ -n "$ino" ] && break
+mapped=0
+count_mapped() {
+	local n=0 m
+	for m in /proc/[0-9]*/maps; do
+		awk -v ino="$ino" '$5 == ino && /memfd:ramdir / {f = 1} END {exit !f}' "$m" 2>/dev/null && n=$((n + 1))
 	done
-	[ -n "$ino" ] && [ "$(pgrep -s "$leader" | wc -l)" -ge 3 ] && break
+	echo "$n"
+}
+# ramdir, bash and the two sleeps all map it once started
+for _ in $(seq 1 100); do
+	if [ -z "$ino" ]; then
+		for p in $(pgrep -s "$leader" 2>/dev/null); do
+			ino=$(awk '/memfd:ramdir /{print $5; exit}' /proc/"$p"/maps 2>/dev/null)
+			[ -n "$ino" ] && break
+		done
+	fi
+	[ -n "$ino" ] && mapped=$(count_mapped) && [ "$mapped" -ge 4 ] && break
 	sleep 0.05
 done
 if [ -z "$ino" ]; then
 	echo "FAIL could not find the arena of the tree under test"
 	fail=1
 fi
-mapped=0
-for m in /proc/[0-9]*/maps; do
-	awk -v ino="$ino" '$5 == ino && /memfd:ramdir / {f = 1} END {exit !f}' "$m" 2>/dev/null && mapped=$((mapped + 1))
-done
 # Its memory is the memfd alone: none of its processes maps or holds a file
 # in /dev/shm (other tests running at the same time do create some there,
 # so the directory's listing proves nothing).
@@ -75,17 +82,14 @@ for p in $(pgrep -s "$leader" 2>/dev/null); do
 		case $(readlink "$f" 2>/dev/null) in /dev/shm/*) shm=$((shm + 1)) ;; esac
 	done
 done
-if [ "$mapped" -lt 3 ]; then # ramdir, bash and sleep at least: the probe below must see them
+if [ "$mapped" -lt 4 ]; then # the probe below must be able to see them
 	echo "FAIL the tree under test is mapped by $mapped processes before the kill"
 	fail=1
 fi
 kill -9 -- -"$leader" 2>/dev/null
 wait "$leader" 2>/dev/null
 sleep 0.2
-left=0
-for m in /proc/[0-9]*/maps; do
-	awk -v ino="$ino" '$5 == ino && /memfd:ramdir / {f = 1} END {exit !f}' "$m" 2>/dev/null && left=$((left + 1))
-done
+left=$(count_mapped)
 expect "no process maps the killed tree's arena" "0" "$left"
 held=0
 for f in /proc/[0-9]*/fd/*; do
