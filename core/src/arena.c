@@ -29,7 +29,10 @@ static long arena_sys_error(long rc)
 static void *arena_map(uint64_t size, int fd)
 {
 	int flags = fd >= 0 ? MAP_SHARED : (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
-	long p = syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE, flags, fd, 0);
+	/* syscall(2) is variadic: a plain 0 passes an int and leaves the upper
+	 * half of the 64-bit offset to chance (clang's fuzzing build mapped
+	 * the memfd at offset 0x7ffc00000000 and died of SIGBUS). */
+	long p = syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE, flags, fd, (off_t)0);
 
 	return p == -1 ? NULL : (void *)p;
 }
@@ -39,6 +42,23 @@ void arena_populate(rd_tree *t, uint64_t off, uint64_t len)
 	/* One madvise pre-faults a batch: ~2 us a page instead of a 7-10 us
 	 * fault on first touch. Failure (old kernel) only costs speed. */
 	syscall(SYS_madvise, t->base + off, len, MADV_POPULATE_WRITE);
+}
+
+size_t arena_fill(rd_tree *t, uint64_t off, const void *src, size_t len)
+{
+	size_t done = 0;
+
+	/* A short count (a fatal signal, the memory cgroup full) or an error
+	 * (EFAULT from src) leaves the rest to the caller's copy, which then
+	 * behaves as it did without this call. */
+	while (done < len) {
+		long n = syscall(SYS_pwrite64, t->fd, (const uint8_t *)src + done, len - done, (off_t)(off + done));
+
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	return done;
 }
 
 void arena_punch(rd_tree *t, uint64_t off, uint64_t len)
@@ -201,7 +221,7 @@ int rd_tree_attach(int fd, rd_tree **out)
 
 	if (fd < 0 || !out)
 		return -EBADF;
-	rc = arena_sys_error(syscall(SYS_pread64, fd, &probe, sizeof probe, 0));
+	rc = arena_sys_error(syscall(SYS_pread64, fd, &probe, sizeof probe, (off_t)0));
 	if (rc < 0)
 		return (int)rc;
 	if (rc != (long)sizeof probe || probe.magic != RD_MAGIC)
@@ -370,7 +390,7 @@ void tree_unlock(rd_tree *t)
 	struct rd_super *s = SUPER(t);
 
 	tree_ro_op = 0;
-	alloc_punch_flush(t);
+	alloc_op_end(t);
 	if (s->pages_used > s->pages_peak)
 		s->pages_peak = s->pages_used;
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE); /* even: quiet */

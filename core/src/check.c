@@ -56,7 +56,7 @@ struct chk {
 static void *chk_map(uint64_t bytes)
 {
 	long p = syscall(SYS_mmap, NULL, bytes ? bytes : 1, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, (off_t)0);
 
 	return p == -1 ? NULL : (void *)p;
 }
@@ -180,10 +180,10 @@ struct chk_file {
 static void chk_file_page(rd_tree *t, uint64_t page, void *arg)
 {
 	((struct chk_file *)arg)->pages++;
-	/* A page still tagged PG_NEW was reserved by a write whose copy had
-	 * not reached it when its process died: it may hold another file's
-	 * old bytes, so it reads as the hole it replaced. */
-	if (chk_cur->repair && chk_in_pages(chk_cur, page) && page_types(t)[page_idx(t, page)] == PG_NEW)
+	/* A page still tagged PG_NEW or PG_FRESH was reserved by a write whose
+	 * copy had not reached it when its process died: it may hold another
+	 * file's old bytes, so it reads as the hole it replaced. */
+	if (chk_cur->repair && chk_in_pages(chk_cur, page) && PG_IS_NEW(page_types(t)[page_idx(t, page)]))
 		memset(OFF2P(t, page), 0, RD_PAGE);
 	chk_page(chk_cur, page);
 }

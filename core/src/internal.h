@@ -20,16 +20,19 @@
 
 #define RD_PAGE 4096u
 #define RD_PAGE_SHIFT 12
-/* "RAMDIR02": 02 since the lookup generations, which every process on an
- * arena must move (a build without them would leave others' caches stale). */
-#define RD_MAGIC 0x52414d4449523032ull
+/* "RAMDIR03": 02 since the lookup generations, which every process on an
+ * arena must move (a build without them would leave others' caches stale);
+ * 03 since PG_FRESH pages, which a recovery by an older build would not
+ * zero. */
+#define RD_MAGIC 0x52414d4449523033ull
 #define RD_NAME_MAX 255
 #define RD_PATH_MAX 4096
 #define RD_SYMLOOP_MAX 40
 #define RD_INLINE_MAX 2016u     /* files up to this size live in one slab object */
 #define RD_SHORT_SYMLINK 128u   /* tmpfs keeps shorter targets in the inode: 0 blocks */
 #define RD_POPULATE_BATCH 64u   /* pages pre-faulted at once from fresh memory */
-#define RD_WARM_MAX_PAGES 8192u /* free pages kept populated (32 MiB) before punching */
+#define RD_WARM_MAX_PAGES 8192u /* free pages always kept populated (32 MiB) */
+#define RD_WARM_IDLE_NS 1000000000ull /* more kept while reused: punched after 1 s idle */
 
 #define OFF2P(t, off) ((void *)((t)->base + (off)))
 #define P2OFF(t, p) ((uint64_t)((const uint8_t *)(p) - (t)->base))
@@ -37,8 +40,12 @@
 
 /* Page types, one byte per allocatable page in the side table. */
 /* PG_NEW marks data pages allocated by a write still in progress, so that a
- * write that runs out of quota can give back exactly those. */
-enum { PG_FREE = 0, PG_DATA = 1, PG_SLAB = 2, PG_COLD = 3, PG_NEW = 4 };
+ * write that runs out of quota can give back exactly those. PG_FRESH is a
+ * PG_NEW page that is not in memory yet (never used, or punched) and that
+ * the write overwrites whole: it is filled with pwrite(2) on the memfd
+ * instead of a fault and a copy (data.c). */
+enum { PG_FREE = 0, PG_DATA = 1, PG_SLAB = 2, PG_COLD = 3, PG_NEW = 4, PG_FRESH = 5 };
+#define PG_IS_NEW(type) ((type) >= PG_NEW)
 #define RD_MAX_FILE ((uint64_t)INT64_MAX) /* as tmpfs: holes cost nothing */
 
 #define RD_NCLASS 14
@@ -64,6 +71,8 @@ struct rd_super {
 	uint32_t warm_head;    /* free pages still populated: index+1, 0 = none */
 	uint32_t cold_head;    /* free pages given back to the kernel */
 	uint64_t warm_count, cold_count;
+	uint64_t warm_used_ns; /* CLOCK_MONOTONIC when warm pages beyond
+				* RD_WARM_MAX_PAGES were last taken or given */
 	uint64_t slab_partial[RD_NCLASS]; /* slab pages with a free slot (offset) */
 
 	/* accounting */
@@ -213,6 +222,10 @@ uint64_t tree_read_begin(rd_tree *t, uint64_t gen[2]);
 int tree_read_ok(rd_tree *t, uint64_t seq);
 void arena_punch(rd_tree *t, uint64_t off, uint64_t len);
 void arena_populate(rd_tree *t, uint64_t off, uint64_t len);
+/* Copy len bytes from src into the arena at off with pwrite(2) on the
+ * memfd; returns the bytes written (short or 0 on an error: the caller
+ * copies the rest through the mapping). */
+size_t arena_fill(rd_tree *t, uint64_t off, const void *src, size_t len);
 
 /* ---- alloc.c ---- */
 static inline uint8_t *page_types(rd_tree *t)
@@ -228,6 +241,11 @@ static inline uint64_t page_idx(rd_tree *t, uint64_t off)
 	return (off - SUPER(t)->pages_start) >> RD_PAGE_SHIFT;
 }
 int page_alloc(rd_tree *t, uint64_t *off);   /* not zeroed */
+/* For a page the caller overwrites whole: returns 1 if it is not in memory
+ * (fill it with arena_fill, no fault), 0 if it is (copy into it), or -errno. */
+int page_alloc_fill(rd_tree *t, uint64_t *off);
+/* Give back a page page_alloc_fill() returned 1 for, never filled. */
+void page_free_unfilled(rd_tree *t, uint64_t off);
 int page_alloc_zero(rd_tree *t, uint64_t *off);
 void page_free(rd_tree *t, uint64_t off);
 int obj_alloc(rd_tree *t, size_t size, uint64_t *off); /* zeroed */
@@ -236,7 +254,7 @@ size_t obj_class_size(size_t size);          /* 0 if too large for a slab */
 size_t obj_size(rd_tree *t, uint64_t off);   /* capacity of an allocated object */
 int obj_is_live_dir(rd_tree *t, uint64_t off); /* a node object, allocated, S_IFDIR */
 int quota_refuse(rd_tree *t);                /* counts a refusal, returns -ENOSPC */
-void alloc_punch_flush(rd_tree *t);          /* deferred punches: tree_unlock() */
+void alloc_op_end(rd_tree *t);               /* tree_unlock(): decay, deferred punches */
 void alloc_rebuild(rd_tree *t);              /* after a GC mark (check.c) */
 extern const uint16_t rd_class_size[RD_NCLASS];
 

@@ -4,7 +4,7 @@
  * aborts on the first difference. tests/unit/test_fuzz_replay.c includes this
  * file to run the same interpreter on seeded inputs without libFuzzer.
  *
- * Input: byte 0 picks the quota and node limit; then 6-byte records
+ * Input: byte 0 picks the quota, node limit and arena kind; then 6-byte records
  * [op a b c d e] (see fz_exec). FUZZ_OPS_TRACE=1 prints every decoded
  * operation with the core's result, which turns a crash file into a readable
  * operation list.
@@ -1632,7 +1632,9 @@ static void fz_exec(struct fz *z, const uint8_t *r)
 		fz_cmp_all(z);
 }
 
-/* Byte 0: quota (low 2 bits) and node limit 4..40 (the rest). */
+/* Byte 0: quota (low 2 bits) and node limit 4..40 (the rest, modulo 37);
+ * the rest 37 or more makes a shared (memfd) arena, where writes of whole
+ * pages not in memory go through pwrite(2) on the memfd. */
 static void fz_config(uint8_t h, struct rd_config *cfg)
 {
 	static const uint64_t quotas[4] = {128u << 10, 256u << 10, 512u << 10, 1u << 20};
@@ -1640,6 +1642,7 @@ static void fz_config(uint8_t h, struct rd_config *cfg)
 	rd_config_default(cfg);
 	cfg->quota = quotas[h & 3];
 	cfg->max_nodes = 4 + (uint64_t)((h >> 2) % 37);
+	cfg->shared = (h >> 2) >= 37;
 }
 
 /* Runs one input. 0, or -1 with the divergence in fz_last_why. */

@@ -331,6 +331,10 @@ void rd_guard_set_reader(rd_mem_reader fn); /* NULL restores the real one */
  * Test hooks (fault injection). */
 /* Fail the Nth page allocation from now with -ENOSPC (0 disables). */
 void rd_test_fail_alloc_after(uint64_t n);
+/* Freed pages beyond the 32 MiB always kept warm are punched once none has
+ * been reused for this long (default 1 s; 0: at the end of the operation
+ * that freed them). Affects this process only. */
+void rd_test_warm_idle_ns(uint64_t ns);
 /* Take / drop the tree lock without doing anything: the SIGKILL-while-locked
  * test kills a process between the two. */
 void rd_test_lock(rd_tree *t);
