@@ -51,7 +51,6 @@ static int exec_path(const char *path, char *const argv[], char *const envp[], i
 /* ---- the environment a new image gets ---- */
 
 #define EXEC_ENV_EXTRA 10 /* entries exec_env may add */
-#define EXEC_ENV_TEXT (10 * RP_PATH_MAX) /* the saved values, RAMDIR_CWD and the PWD */
 
 static const char *const exec_inherit[] = {
 	"RAMDIR_ARENA", "RAMDIR_PREFIX", "RAMDIR_QUOTA", "RAMDIR_MAX_NODES", "RAMDIR_MEMORY_GUARD",
@@ -71,16 +70,38 @@ static const char *exec_find(char *const envp[], const char *name)
 }
 
 /* The values this image started with, copied before main can change
- * environ (and read from environ itself: shells replace getenv). */
-static char exec_saved[EXEC_NINHERIT][RP_PATH_MAX];
+ * environ (and read from environ itself: shells replace getenv). Packed one
+ * after another rather than one RP_PATH_MAX slot each: every process runs
+ * this constructor, and slots a page apart cost a page fault per variable
+ * (4 of them, about 2.4 us each, in a process on the tree); packed, the
+ * values share one page. Same room: each value is still under RP_PATH_MAX. */
+static char exec_saved_text[EXEC_NINHERIT * RP_PATH_MAX];
+static const char *exec_saved[EXEC_NINHERIT]; /* NULL: absent or empty */
 
+/* One pass over environ (a lookup per name was 300 strncmp calls in a
+ * usual environment); the first occurrence of a name counts, as getenv's. */
 __attribute__((constructor)) static void exec_capture(void)
 {
-	for (size_t i = 0; i < EXEC_NINHERIT; i++) {
-		const char *v = exec_find(environ, exec_inherit[i]);
+	size_t used = 0;
+	unsigned seen = 0;
 
-		if (v && strlen(v) < sizeof exec_saved[i])
-			memcpy(exec_saved[i], v, strlen(v) + 1);
+	for (char **e = environ; e && *e; e++) {
+		if ((*e)[0] != 'R' && (*e)[0] != 'L')
+			continue; /* RAMDIR_*, LD_PRELOAD */
+		for (size_t i = 0; i < EXEC_NINHERIT; i++) {
+			size_t nl = strlen(exec_inherit[i]), len;
+
+			if (strncmp(*e, exec_inherit[i], nl) || (*e)[nl] != '=')
+				continue;
+			len = strlen(*e + nl + 1);
+			if (!(seen & (1u << i)) && len && len < RP_PATH_MAX) {
+				memcpy(exec_saved_text + used, *e + nl + 1, len + 1);
+				exec_saved[i] = exec_saved_text + used;
+				used += len + 1;
+			}
+			seen |= 1u << i;
+			break;
+		}
 	}
 }
 
@@ -93,22 +114,49 @@ static size_t exec_env_count(char *const envp[])
 	return n + EXEC_ENV_EXTRA + 1;
 }
 
-/* Append "name=value" to out (text from *txt), if it fits. */
+/* Append "name=value" to out (text from *txt), if it fits. By hand: in a
+ * fork child about to exec, snprintf's code was three pages the child
+ * faults in again (page tables of file mappings are not copied by fork). */
 static void exec_env_put(char **out, size_t *n, char **txt, char *end, const char *name, const char *value)
 {
-	int len = snprintf(*txt, (size_t)(end - *txt), "%s=%s", name, value);
+	size_t nl = strlen(name), vl = strlen(value);
 
-	if (len < 0 || len >= end - *txt)
+	if (nl + vl + 2 > (size_t)(end - *txt))
 		return;
+	memcpy(*txt, name, nl);
+	(*txt)[nl] = '=';
+	memcpy(*txt + nl + 1, value, vl + 1);
 	out[(*n)++] = *txt;
-	*txt += len + 1;
+	*txt += nl + vl + 2;
 }
 
-/* Fill out (exec_env_count(envp) entries) and text (EXEC_ENV_TEXT bytes)
- * with envp as the new image must get it. */
-static char **exec_env(char *const envp[], char **out, char *text, const char *fds)
+/*
+ * Room exec_env needs for the text it adds to envp: the saved values,
+ * RAMDIR_ARENA, RAMDIR_CWD (a path only while the working directory is in
+ * the tree) and the PWD. Sized to need rather than a fixed 40 KiB, so that
+ * the exec wrapper's frame and those below it stay on a page or two of
+ * stack: in a fork child each stack page first written is a page fault
+ * (about 2.4 us), and the 40 KiB (with 16 KiB for RAMDIR_FDS) put its
+ * frames five pages apart.
+ */
+static size_t exec_env_text(char *const envp[])
 {
-	char *txt = text, *end = text + EXEC_ENV_TEXT, name[RP_PATH_MAX];
+	const char *pwd = exec_find(envp, "PWD");
+	size_t size = sizeof "RAMDIR_ARENA=" + strlen(rp.arena_env) + sizeof "RAMDIR_CWD=" +
+		      (__atomic_load_n(&rp.cwd, __ATOMIC_RELAXED) ? RP_PATH_MAX : 0) +
+		      sizeof "RAMDIR_CWD_PWD=" + (pwd ? strlen(pwd) : 0) + 16;
+
+	for (size_t i = 1; i < EXEC_NINHERIT; i++)
+		if (exec_saved[i])
+			size += strlen(exec_inherit[i]) + strlen(exec_saved[i]) + 2;
+	return size;
+}
+
+/* Fill out (exec_env_count(envp) entries) and text (size bytes, at least
+ * exec_env_text(envp)) with envp as the new image must get it. */
+static char **exec_env(char *const envp[], char **out, char *text, size_t size, const char *fds)
+{
+	char *txt = text, *end = text + size;
 	const char *pwd = exec_find(envp, "PWD");
 	size_t n = 0;
 	int k;
@@ -126,12 +174,19 @@ static char **exec_env(char *const envp[], char **out, char *text, const char *f
 	 * names the parent's tree when this process made one of its own. */
 	exec_env_put(out, &n, &txt, end, "RAMDIR_ARENA", rp.arena_env);
 	for (size_t i = 1; i < EXEC_NINHERIT; i++)
-		if (exec_saved[i][0] && !exec_find(envp, exec_inherit[i]))
+		if (exec_saved[i] && !exec_find(envp, exec_inherit[i]))
 			exec_env_put(out, &n, &txt, end, exec_inherit[i], exec_saved[i]);
-	k = rp_cwd_name(name, sizeof name);
-	if (k >= 0) {
-		exec_env_put(out, &n, &txt, end, "RAMDIR_CWD", k ? name : "");
-		exec_env_put(out, &n, &txt, end, "RAMDIR_CWD_PWD", pwd ? pwd : "");
+	/* the name goes straight into text, after "RAMDIR_CWD=" */
+	if ((size_t)(end - txt) > sizeof "RAMDIR_CWD=") {
+		k = rp_cwd_name(txt + sizeof "RAMDIR_CWD=" - 1, (size_t)(end - txt) - (sizeof "RAMDIR_CWD=" - 1));
+		if (k >= 0) {
+			memcpy(txt, "RAMDIR_CWD=", sizeof "RAMDIR_CWD=" - 1);
+			if (!k)
+				txt[sizeof "RAMDIR_CWD=" - 1] = 0;
+			out[n++] = txt;
+			txt += strlen(txt) + 1;
+			exec_env_put(out, &n, &txt, end, "RAMDIR_CWD_PWD", pwd ? pwd : "");
+		}
 	}
 	out[n] = NULL;
 	return out;
@@ -141,23 +196,33 @@ static char **exec_env(char *const envp[], char **out, char *text, const char *f
  * image that replaces it (handoff.c), or NULL. */
 static const char *exec_fds(char *buf, size_t size)
 {
+	if (size <= 11)
+		return NULL;
 	memcpy(buf, "RAMDIR_FDS=", 11);
 	return rp.tree && rp_handoff_exec(buf + 11, size - 11) ? buf : NULL;
 }
 
 #define EXEC_FDS_TEXT 16384 /* about 700 descriptors */
 
+/* Room for RAMDIR_FDS: none while no tree descriptor was ever made and the
+ * working directory is outside the tree (the common case; see exec_env_text). */
+static size_t exec_fds_size(void)
+{
+	return rp.tree && (rp_fd_high() >= 0 || __atomic_load_n(&rp.cwd, __ATOMIC_RELAXED)) ? EXEC_FDS_TEXT : 1;
+}
+
 /* Declares `var`, the envp for an exec replacing this image, built from
  * envp, on the stack. */
-#define EXEC_ENV(var, envp)                                                    \
-	char *var##_tab[exec_env_count(envp)], var##_text[EXEC_ENV_TEXT];      \
-	char var##_fds[EXEC_FDS_TEXT];                                         \
-	char **var = exec_env(envp, var##_tab, var##_text, exec_fds(var##_fds, sizeof var##_fds))
+#define EXEC_ENV(var, envp)                                                                      \
+	char *var##_tab[exec_env_count(envp)], var##_text[exec_env_text(envp)];                  \
+	char var##_fds[exec_fds_size()];                                                         \
+	char **var = exec_env(envp, var##_tab, var##_text, sizeof var##_text,                    \
+			      exec_fds(var##_fds, sizeof var##_fds))
 
 /* The same for a spawned child, whose handoff text is fds (or NULL). */
-#define EXEC_ENV_SPAWN(var, envp, fds)                                         \
-	char *var##_tab[exec_env_count(envp)], var##_text[EXEC_ENV_TEXT];      \
-	char **var = exec_env(envp, var##_tab, var##_text, fds)
+#define EXEC_ENV_SPAWN(var, envp, fds)                                                           \
+	char *var##_tab[exec_env_count(envp)], var##_text[exec_env_text(envp)];                  \
+	char **var = exec_env(envp, var##_tab, var##_text, sizeof var##_text, fds)
 
 /* Is path (as exec would resolve it) in the tree? Fills *at. */
 static int exec_ours(const char *path, struct rp_at *at)

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "rp.h"
@@ -494,6 +495,11 @@ RP_EXPORT int lockf64(int fd, int cmd, off64_t len)
  * when another finds it gone (lock.c). */
 __attribute__((destructor)) static void fdops_exit(void)
 {
-	if (rp.tree)
-		rd_lock_exit(rp.tree, (uint32_t)getpid());
+	/* A process that never had a tree descriptor holds no lock (not even
+	 * one taken before an exec: its descriptor was handed over and is in
+	 * the table), and skipping the check keeps it from loading through the
+	 * arena mapping for the first time at exit (see fd.c). syscall(), not
+	 * getpid(): a page the process has in use. */
+	if (rp.tree && rp_fd_high() >= 0)
+		rd_lock_exit(rp.tree, (uint32_t)syscall(SYS_getpid));
 }

@@ -15,6 +15,10 @@ RP_EXPORT pid_t fork(void)
 
 	if (!rp.tree)
 		return REAL(fork)();
+	/* Most children exec at once. Resolved here, execve is resolved once
+	 * in this process; left to the child, every child looked it up again
+	 * (dlsym: a few microseconds and five page faults, each fork). */
+	(void)REAL(execve);
 	rp_fd_fork_prepare(&snap);
 	pid = REAL(fork)(); /* mmap.c's fork handlers run inside */
 	err = errno;
@@ -24,6 +28,7 @@ RP_EXPORT pid_t fork(void)
 		rp_fd_fork_parent(&snap, pid < 0);
 		rp_map_fork_done(pid < 0);
 	}
-	errno = err;
+	if (errno != err) /* a store would be a copy-on-write fault, just after fork */
+		errno = err;
 	return pid;
 }

@@ -59,19 +59,32 @@ static int handoff_put(char *b, size_t size, size_t *len, const char *fmt, ...)
 }
 
 /* The arena's inode: a nested program on a tree of its own must not take
- * open files of another tree. */
+ * open files of another tree. Asked once, at the first handoff, not by
+ * every process at start-up. */
 static unsigned long long handoff_arena_ino(void)
 {
+	unsigned long long ino = __atomic_load_n(&rp.arena_ino, __ATOMIC_RELAXED);
 	struct stat st;
 
-	return syscall(SYS_fstat, rd_tree_fd(rp.tree), &st) == 0 ? (unsigned long long)st.st_ino : 0;
+	if (!ino && syscall(SYS_fstat, rd_tree_fd(rp.tree), &st) == 0) {
+		ino = (unsigned long long)st.st_ino;
+		__atomic_store_n(&rp.arena_ino, ino, __ATOMIC_RELAXED);
+	}
+	return ino;
 }
 
+/* The placeholder's identity (0:0 while there is none, and then no tree
+ * descriptor to hand over either). */
 static int handoff_head(char *b, size_t size, size_t *len, char kind)
 {
+	struct stat st = {0};
+	int ph = __atomic_load_n(&rp.placeholder, __ATOMIC_ACQUIRE);
+
+	if (ph < 0 || syscall(SYS_fstat, ph, &st) < 0)
+		st.st_dev = st.st_ino = 0;
 	*len = 0;
 	return handoff_put(b, size, len, "%c%d %llu %llu:%llu", kind, (int)getpid(), handoff_arena_ino(),
-			   (unsigned long long)rp.ph_dev, (unsigned long long)rp.ph_ino);
+			   (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
 }
 
 /*
@@ -87,7 +100,13 @@ size_t rp_handoff_exec(char *b, size_t size)
 	size_t len;
 	int any = 0;
 
-	if (!rp.tree || handoff_head(b, size, &len, 'e') < 0)
+	if (!rp.tree)
+		return 0;
+	while (high >= 0 && !rp_fd_get(high)) /* the usual case: nothing at all, */
+		high--;
+	if (high < 0 && !rp.cwd) /* and then no system call either */
+		return 0;
+	if (handoff_head(b, size, &len, 'e') < 0)
 		return 0;
 	for (int fd = 0; fd <= high; fd++) {
 		rd_fh fh = rp_fd_get(fd);
@@ -331,8 +350,13 @@ size_t rp_handoff_spawn(struct rp_spawn *s, char *b, size_t size)
 	size_t len;
 	int any = 0;
 
-	if (!rp.tree || handoff_head(b, size, &len, 's') < 0)
+	if (!rp.tree)
 		return 0;
+	for (int i = 0; !any && i < s->n; i++) /* the usual case: nothing */
+		any = !s->cloexec[i];
+	if ((!any && !rp.cwd) || handoff_head(b, size, &len, 's') < 0)
+		return 0;
+	any = 0;
 	for (int i = 0; i < s->n; i++) {
 		if (s->cloexec[i])
 			continue;
@@ -430,7 +454,11 @@ void rp_handoff_exit(void)
 {
 	int high = rp_fd_high();
 
-	if (!rp.tree)
+	/* Nothing of the tree held (no tree descriptor was ever made, so no
+	 * stream on one either): nothing to flush first. glibc flushes after
+	 * this anyway; calling fflush here too cost a process like /bin/true
+	 * one page fault (about 3 us) for nothing. */
+	if (!rp.tree || (high < 0 && !rp.cwd))
 		return;
 	fflush(NULL);
 	for (int fd = 0; fd <= high; fd++) {

@@ -124,16 +124,53 @@ static int init_dup_high(int fd, int want, int cmd)
 	return -1;
 }
 
+/* A decimal number ending in ':' at *p (moved past both); -1 if none.
+ * By hand, not sscanf: every process on a tree parses RAMDIR_ARENA, and
+ * sscanf's code and tables are five pages /bin/true never touches
+ * (five page faults, about 15 us, measured). */
+static int init_num(const char **p, unsigned long long *out)
+{
+	const char *s = *p;
+	unsigned long long v = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (~0ull - 9) / 10)
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	if (*s != ':')
+		return -1;
+	*out = v;
+	*p = s + 1;
+	return 0;
+}
+
+/* Copy an environment value into rp.arena_env (cut to fit, as snprintf
+ * did; the value is never that long). */
+static void init_arena_env(const char *v)
+{
+	size_t len = strlen(v);
+
+	if (len >= sizeof rp.arena_env)
+		len = sizeof rp.arena_env - 1;
+	memcpy(rp.arena_env, v, len);
+	rp.arena_env[len] = 0;
+}
+
 /* Join the parent's tree if it was made with the same settings. */
 static int init_join(const struct rd_config *cfg)
 {
-	const char *v = getenv(RP_ARENA_ENV);
-	unsigned long long q, nodes;
-	int fd, at = -1;
+	const char *v = getenv(RP_ARENA_ENV), *p = v;
+	unsigned long long ufd, q, nodes;
+	int fd;
 
-	if (!v || sscanf(v, "%d:%llu:%llu:%n", &fd, &q, &nodes, &at) != 3 || at < 0)
+	if (!v || init_num(&p, &ufd) < 0 || ufd > 0x7fffffff || init_num(&p, &q) < 0 ||
+	    init_num(&p, &nodes) < 0)
 		return 0;
-	if (q != cfg->quota || nodes != cfg->max_nodes || strcmp(v + at, rp_pfx.list))
+	fd = (int)ufd;
+	if (q != cfg->quota || nodes != cfg->max_nodes || strcmp(p, rp_pfx.list))
 		return 0;
 	if (rd_tree_attach(fd, &rp.tree) < 0) {
 		rp_debug(RP_DBG_INIT, "inherited arena fd %d unusable; starting a new tree", fd);
@@ -146,7 +183,7 @@ static int init_join(const struct rd_config *cfg)
 		return 0;
 	}
 	rp.arena_fd = fd;
-	snprintf(rp.arena_env, sizeof rp.arena_env, "%s", v);
+	init_arena_env(v);
 	rp_debug(RP_DBG_INIT, "joined tree on fd %d", fd);
 	return 1;
 }
@@ -169,7 +206,7 @@ static void init_create(const struct rd_config *cfg)
 	snprintf(val, sizeof val, "%d:%llu:%llu:%s", fd, (unsigned long long)cfg->quota,
 		 (unsigned long long)cfg->max_nodes, rp_pfx.list);
 	setenv(RP_ARENA_ENV, val, 1);
-	snprintf(rp.arena_env, sizeof rp.arena_env, "%s", val);
+	init_arena_env(val);
 	rp_debug(RP_DBG_INIT, "new tree, quota %llu, arena fd %d", (unsigned long long)cfg->quota, fd);
 }
 
@@ -180,55 +217,82 @@ static void init_create(const struct rd_config *cfg)
  * change, so that even reopening it through /proc/self/fd (which the
  * kernel allows for O_PATH) reaches nothing that matters. An image started
  * by exec or spawn with tree descriptors reuses its parent's placeholder
- * (`inherited`, a dup of it), so all of them stay recognisable as one
- * across any number of execs.
+ * (a dup of it, made in the constructor), so all of them stay recognisable
+ * as one across any number of execs.
+ *
+ * Otherwise it is made when the first tree descriptor is (rp_fd_install):
+ * the six system calls cost about 8 us, and most processes a build or a
+ * shell starts never open a tree file. Two threads may make one at once:
+ * the first to publish it wins, the other closes its own.
  */
-static void init_placeholder(int inherited)
+static int init_placeholder_make(void)
 {
-	struct stat st;
 	char path[64];
 	int fd = -1, mfd;
 
-	if (inherited >= 0) {
-		fd = init_dup_high(inherited, 800, F_DUPFD_CLOEXEC);
-	} else {
-		mfd = (int)syscall(SYS_memfd_create, "ramdir-placeholder", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-		if (mfd >= 0) {
-			REAL(fcntl)(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
-			snprintf(path, sizeof path, "/proc/self/fd/%d", mfd);
-			fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_PATH | O_CLOEXEC);
-			syscall(SYS_close, mfd);
-		}
-		if (fd < 0) /* no /proc: any O_PATH descriptor will do */
-			fd = (int)syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0 && fd < 800) {
-			int high = init_dup_high(fd, 800, F_DUPFD_CLOEXEC);
-
-			if (high >= 0) {
-				syscall(SYS_close, fd);
-				fd = high;
-			}
-		}
+	mfd = (int)syscall(SYS_memfd_create, "ramdir-placeholder", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd >= 0) {
+		REAL(fcntl)(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+		snprintf(path, sizeof path, "/proc/self/fd/%d", mfd);
+		fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_PATH | O_CLOEXEC);
+		syscall(SYS_close, mfd);
 	}
-	if (fd < 0 || syscall(SYS_fstat, fd, &st) < 0)
-		init_die("cannot open a placeholder descriptor: %s", strerror(errno));
-	rp.placeholder = fd;
-	rp.ph_dev = st.st_dev;
-	rp.ph_ino = st.st_ino;
+	if (fd < 0) /* no /proc: any O_PATH descriptor will do */
+		fd = (int)syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && fd < 800) {
+		int high = init_dup_high(fd, 800, F_DUPFD_CLOEXEC), err = errno;
+
+		if (high >= 0) {
+			syscall(SYS_close, fd);
+			fd = high;
+		}
+		errno = err;
+	}
+	return fd;
 }
 
+int rp_placeholder(void)
+{
+	int fd = __atomic_load_n(&rp.placeholder, __ATOMIC_ACQUIRE), mine, err;
+
+	if (fd >= 0)
+		return fd;
+	err = errno;
+	mine = init_placeholder_make();
+	if (mine < 0)
+		return -1;
+	errno = err;
+	if (!__atomic_compare_exchange_n(&rp.placeholder, &fd, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		syscall(SYS_close, mine); /* another thread's won: fd is it */
+		return fd;
+	}
+	rp_debug(RP_DBG_INIT, "placeholder on fd %d", mine);
+	return mine;
+}
+
+/* An image given tree descriptors: a dup of them is its placeholder. */
+static void init_placeholder_inherit(int inherited)
+{
+	int fd = init_dup_high(inherited, 800, F_DUPFD_CLOEXEC);
+
+	if (fd < 0)
+		init_die("cannot open a placeholder descriptor: %s", strerror(errno));
+	rp.placeholder = fd;
+}
+
+/* The caller's credentials and umask. Through syscall() rather than
+ * getgroups() and friends: syscall()'s page is in use already, theirs would
+ * be one more page fault for a process that never calls them (about 3 us). */
 static void init_tree_cred(void)
 {
 	gid_t groups[32];
-	int n = getgroups(32, groups);
+	int n = (int)syscall(SYS_getgroups, 32, groups);
+	mode_t m = (mode_t)syscall(SYS_umask, 022);
 
-	rd_tree_set_cred(rp.tree, geteuid(), getegid(), groups, n < 0 ? 0 : n);
-	{
-		mode_t m = REAL(umask)(022);
-
-		REAL(umask)(m);
-		rd_tree_set_umask(rp.tree, m);
-	}
+	syscall(SYS_umask, m);
+	rd_tree_set_umask(rp.tree, m);
+	rd_tree_set_cred(rp.tree, (uid_t)syscall(SYS_geteuid), (gid_t)syscall(SYS_getegid), groups,
+			 n < 0 ? 0 : n);
 }
 
 __attribute__((constructor(101))) static void rp_init(void)
@@ -242,11 +306,17 @@ __attribute__((constructor(101))) static void rp_init(void)
 	init_config(&cfg);
 	if (!init_join(&cfg))
 		init_create(&cfg);
-	rd_tree_set_pid(rp.tree, (uint32_t)getpid());
-	if (rd_reap_due(rp.tree)) /* open files of processes gone piled up */
-		rd_reap(rp.tree);
+	rd_tree_set_pid(rp.tree, (uint32_t)syscall(SYS_getpid)); /* syscall(): a page already in use */
+	/* No rd_reap_due() here: at the first tree descriptor (fd.c). Nothing
+	 * in the constructor loads through the arena mapping, so a process
+	 * that never uses the tree never populates it. */
 	init_tree_cred();
-	init_placeholder(rp_handoff_adopt());
+	{
+		int inherited = rp_handoff_adopt();
+
+		if (inherited >= 0)
+			init_placeholder_inherit(inherited);
+	}
 	rp_cwd_refresh();
 	rp_cwd_adopt();
 	atexit(rp_handoff_exit);

@@ -123,12 +123,14 @@ int rp_escape(struct rp_at *at)
 	if (at->hops > 40)
 		return -ELOOP;
 	root = rd_escape_root(); /* ".." left this prefix: continue in its parent */
+	if (root <= 0 || root >= rp_prefix_count())
+		root = 0; /* one prefix: ".." above the tree root */
 	if (rd_escape_kind() == RD_ESC_ABSOLUTE)
 		n = snprintf(tmp, sizeof tmp, "%s", rest);
-	else if (root > 0 && root < rp_prefix_count() && rp_prefix_parent(root, parent, sizeof parent))
+	else if (rp_prefix_parent(root, parent, sizeof parent))
 		n = snprintf(tmp, sizeof tmp, "%s/%s", parent, rest);
 	else
-		n = snprintf(tmp, sizeof tmp, "%s/%s", rp.parent, rest);
+		n = -1;
 	if (n < 0 || (size_t)n >= sizeof tmp)
 		return -ENAMETOOLONG;
 	/* The real call gets the path as it is (the kernel knows the real

@@ -56,20 +56,23 @@ void *rp_resolve_one(void **slot, const char *name);
 		 : (__typeof__(rp_real.name))rp_resolve_one((void **)&rp_real.name, #name))
 
 /* ---- process state (init.c) ---- */
+/* Every field is written at start-up: the small ones first and one string
+ * after them, so that a process start dirties one page of this, not four
+ * (the prefixes themselves are in rp_pfx). */
 struct rp_state {
 	rd_tree *tree;          /* NULL: the library is inert (no prefix) */
-	char prefix[RP_PATH_MAX]; /* normalised mount point, e.g. "/ram" */
-	size_t plen;
-	char parent[RP_PATH_MAX]; /* its parent directory, e.g. "/" */
 	rd_fh cwd;              /* working directory inside the tree, 0 if outside */
-	int placeholder;        /* O_PATH descriptor every tree descriptor dups */
-	dev_t ph_dev;           /* its identity: an inherited descriptor is ours */
-	ino_t ph_ino;           /* only while it is a dup of it (handoff.c) */
+	int placeholder;        /* O_PATH descriptor every tree descriptor dups; -1
+	                           until the first one is made (rp_placeholder) */
 	int arena_fd;           /* the inheritable arena descriptor children join by */
-	char arena_env[RP_PATH_MAX + 64]; /* RAMDIR_ARENA naming this tree */
+	unsigned long long arena_ino; /* the arena memfd's inode (handoff.c) */
 	unsigned debug;         /* RAMDIR_DEBUG categories */
+	char arena_env[RP_PATH_MAX + 64]; /* RAMDIR_ARENA naming this tree */
 };
 extern struct rp_state rp;
+/* The placeholder descriptor, made at the first call: -1 (errno) if it
+ * cannot be. */
+int rp_placeholder(void);
 
 enum { RP_DBG_CALLS = 1, RP_DBG_PATH = 2, RP_DBG_FD = 4, RP_DBG_INIT = 8 };
 void rp_debug(unsigned cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -186,12 +189,16 @@ int rp_escape(struct rp_at *at);
 #define RP_MAX_PREFIXES RD_MAX_ROOTS
 struct rp_prefixes {
 	int n;                        /* prefixes; 0: none parsed */
-	char list[RP_PATH_MAX];       /* normalised, ':'-joined: what RAMDIR_ARENA carries */
-	char paths[RP_PATH_MAX];      /* the same, each one NUL-terminated */
 	struct {
 		uint32_t off, len;    /* in paths */
 		uint32_t parent;      /* length of its parent's name, 0 for "/" */
 	} at[RP_MAX_PREFIXES];
+	const char *list;             /* normalised, ':'-joined: what RAMDIR_ARENA carries */
+	/* The prefixes, each NUL-terminated (at most RP_PATH_MAX bytes), and
+	 * right after them the list (as much again): one page for both in the
+	 * usual case, where two arrays of RP_PATH_MAX took two (every process
+	 * writes them at start-up; a page fault costs about 2.4 us). */
+	char paths[2 * RP_PATH_MAX];
 };
 extern struct rp_prefixes rp_pfx;
 /* Parse and check the list (also sets rp.prefix to the first); -1 and a

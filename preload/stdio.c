@@ -63,10 +63,23 @@ static unsigned stdio_bucket(const FILE *fp)
 	return (unsigned)((p >> 4) ^ (p >> 12)) % STDIO_BUCKETS;
 }
 
+static void stdio_prefork(void);
+static void stdio_postfork(void);
+
+static void stdio_atfork(void)
+{
+	pthread_atfork(stdio_prefork, stdio_postfork, stdio_postfork);
+}
+
+/* The fork handlers are registered with the first stream: until then the
+ * lock is never taken, and running them in every fork child cost it four
+ * page faults (their code, pthread_mutex_unlock's, the lock's page). */
 static void stdio_register(struct stdio_cookie *ck)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	unsigned b = stdio_bucket(ck->fp);
 
+	pthread_once(&once, stdio_atfork);
 	pthread_mutex_lock(&stdio_lock);
 	ck->next = stdio_reg[b];
 	stdio_reg[b] = ck;
@@ -628,7 +641,6 @@ __attribute__((constructor(102))) static void stdio_init(void)
 	FILE **std[3] = {&stdin, &stdout, &stderr};
 	int i;
 
-	pthread_atfork(stdio_prefork, stdio_postfork, stdio_postfork);
 	for (i = 0; rp.tree && i < 3; i++) {
 		FILE *nf = rp_fd_get(i) ? stdio_make(i, cls[i], NULL) : NULL;
 
