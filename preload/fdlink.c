@@ -52,13 +52,17 @@ rd_fh rp_fdlink(const char *path)
 	if (!strncmp(path, "/dev/", 5)) {
 		const char *p = path + 5;
 
-		if (!strncmp(p, "fd/", 3))
+		/* first letters before whole names: /dev/shm and /dev/null are
+		 * the common paths here, and they leave at the first compare */
+		if (p[0] == 'f' && p[1] == 'd' && p[2] == '/')
 			fd = fdlink_num(p + 3);
-		else if (!strcmp(p, "stdin"))
+		else if (p[0] != 's' || p[1] != 't' || p[2] != 'd')
+			fd = -1;
+		else if (!strcmp(p + 3, "in"))
 			fd = 0;
-		else if (!strcmp(p, "stdout"))
+		else if (!strcmp(p + 3, "out"))
 			fd = 1;
-		else if (!strcmp(p, "stderr"))
+		else if (!strcmp(p + 3, "err"))
 			fd = 2;
 	} else if (!strncmp(path, "/proc/", 6)) {
 		fd = fdlink_proc(path + 6);
