@@ -138,10 +138,13 @@ int rp_prefix_parse(const char *val, char *err, size_t errlen)
 
 int rp_prefix_match(const char *abs)
 {
+	/* Every call outside the tree comes here: the second character (the
+	 * first after '/') rejects almost all of them before strncmp. */
 	for (int k = 0; k < rp_pfx.n; k++) {
+		const char *p = rp_pfx.paths + rp_pfx.at[k].off;
 		size_t len = rp_pfx.at[k].len;
 
-		if (!strncmp(abs, rp_pfx.paths + rp_pfx.at[k].off, len) && (abs[len] == '/' || abs[len] == 0))
+		if (abs[1] == p[1] && !strncmp(abs, p, len) && (abs[len] == '/' || abs[len] == 0))
 			return k;
 	}
 	return -1;
