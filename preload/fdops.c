@@ -40,7 +40,11 @@ RP_EXPORT int close(int fd)
 
 static void fdops_forget_range(unsigned first, unsigned last)
 {
-	unsigned fd, high = (unsigned)rp_fd_high();
+	int top = rp_fd_high();
+	unsigned fd, high = (unsigned)top;
+
+	if (top < 0) /* never a tree descriptor (as unsigned, -1 was 4e9 turns) */
+		return;
 
 	for (fd = first; fd <= last && fd <= high; fd++) {
 		rd_fh fh = rp_fd_get((int)fd) ? rp_fd_forget((int)fd) : 0;
