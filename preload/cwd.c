@@ -21,9 +21,19 @@ extern void __chk_fail(void) __attribute__((noreturn));
 
 /* ---- the working directory ---- */
 
+rd_fh rp_cwd_fh(void)
+{
+	struct rp_vf *vf = rp_vf_child();
+	rd_fh fh;
+
+	if (unlikely(vf != NULL) && rp_vf_cwd(vf, &fh))
+		return fh;
+	return __atomic_load_n(&rp.cwd, __ATOMIC_ACQUIRE);
+}
+
 static rd_fh cwd_get_fh(void)
 {
-	return __atomic_load_n(&rp.cwd, __ATOMIC_ACQUIRE);
+	return rp_cwd_fh();
 }
 
 static int cwd_name(rd_fh dir, char *buf, size_t size);
@@ -52,7 +62,14 @@ static void cwd_export(rd_fh fh)
  * working directory and drop the previous one. */
 static void cwd_set(rd_fh fh)
 {
-	rd_fh old = __atomic_exchange_n(&rp.cwd, fh, __ATOMIC_ACQ_REL);
+	struct rp_vf *vf = rp_vf_child();
+	rd_fh old;
+
+	if (unlikely(vf != NULL)) { /* the parent's stays, and its environ */
+		rp_vf_set_cwd(vf, fh);
+		return;
+	}
+	old = __atomic_exchange_n(&rp.cwd, fh, __ATOMIC_ACQ_REL);
 
 	if (old)
 		rd_close(rp.tree, old);
@@ -126,6 +143,8 @@ static int cwd_enter(const struct rp_at *at)
 		rd_close(rp.tree, fh);
 		return rc;
 	}
+	if (unlikely(rp_vf_child() != NULL))
+		rp_vf_own(rp_vf_child(), fh); /* leaks if it _exits (vfork.c) */
 	cwd_set(fh);
 	return 0;
 }
@@ -134,7 +153,7 @@ static int cwd_enter_fh(rd_fh fh)
 {
 	int rc = cwd_check(fh);
 
-	if (rc == 0)
+	if (rc == 0 && likely(!rp_vf_child())) /* a vfork child takes none */
 		rc = rd_fh_ref(rp.tree, fh);
 	if (rc == 0)
 		cwd_set(fh);
@@ -146,7 +165,8 @@ static int cwd_left(int rc)
 {
 	if (rc == 0 && rp.tree) {
 		cwd_set(0);
-		rp_cwd_refresh();
+		if (likely(!rp_vf_child())) /* the cache is the parent's (path.c) */
+			rp_cwd_refresh();
 	}
 	return rc;
 }

@@ -143,7 +143,7 @@ static size_t exec_env_text(char *const envp[])
 {
 	const char *pwd = exec_find(envp, "PWD");
 	size_t size = sizeof "RAMDIR_ARENA=" + strlen(rp.arena_env) + sizeof "RAMDIR_CWD=" +
-		      (__atomic_load_n(&rp.cwd, __ATOMIC_RELAXED) ? RP_PATH_MAX : 0) +
+		      (rp_cwd_fh() ? RP_PATH_MAX : 0) +
 		      sizeof "RAMDIR_CWD_PWD=" + (pwd ? strlen(pwd) : 0) + 16;
 
 	for (size_t i = 1; i < EXEC_NINHERIT; i++)
@@ -196,10 +196,26 @@ static char **exec_env(char *const envp[], char **out, char *text, size_t size, 
  * image that replaces it (handoff.c), or NULL. */
 static const char *exec_fds(char *buf, size_t size)
 {
-	if (size <= 11)
+	struct rp_vf *vf;
+
+	if (size <= 11 || !rp.tree)
 		return NULL;
 	memcpy(buf, "RAMDIR_FDS=", 11);
-	return rp.tree && rp_handoff_exec(buf + 11, size - 11) ? buf : NULL;
+	vf = rp_vf_child();
+	if (unlikely(vf != NULL)) /* references given: exec_back returns them */
+		return rp_handoff_vfork(vf, buf + 11, size - 11) ? buf : NULL;
+	return rp_handoff_exec(buf + 11, size - 11) ? buf : NULL;
+}
+
+/* After a failed exec (rc, -errno): a vfork child gives back the
+ * references exec_fds gave the image that did not start. */
+static int exec_back(int rc)
+{
+	struct rp_vf *vf = rp_vf_child();
+
+	if (unlikely(vf != NULL))
+		rp_vf_exec_failed(vf);
+	return rc;
 }
 
 #define EXEC_FDS_TEXT 16384 /* about 700 descriptors */
@@ -208,7 +224,7 @@ static const char *exec_fds(char *buf, size_t size)
  * working directory is outside the tree (the common case; see exec_env_text). */
 static size_t exec_fds_size(void)
 {
-	return rp.tree && (rp_fd_high() >= 0 || __atomic_load_n(&rp.cwd, __ATOMIC_RELAXED)) ? EXEC_FDS_TEXT : 1;
+	return rp.tree && (rp_fd_high() >= 0 || rp_cwd_fh()) ? EXEC_FDS_TEXT : 1;
 }
 
 /* Declares `var`, the envp for an exec replacing this image, built from
@@ -501,28 +517,28 @@ RP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	EXEC_ENV(env, envp);
 
-	return (int)rp_ret(exec_path(path, argv, env, 0));
+	return (int)rp_ret(exec_back(exec_path(path, argv, env, 0)));
 }
 
 RP_EXPORT int execv(const char *path, char *const argv[])
 {
 	EXEC_ENV(env, environ);
 
-	return (int)rp_ret(exec_path(path, argv, env, 0));
+	return (int)rp_ret(exec_back(exec_path(path, argv, env, 0)));
 }
 
 RP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	EXEC_ENV(env, envp);
 
-	return (int)rp_ret(exec_search(file, argv, env));
+	return (int)rp_ret(exec_back(exec_search(file, argv, env)));
 }
 
 RP_EXPORT int execvp(const char *file, char *const argv[])
 {
 	EXEC_ENV(env, environ);
 
-	return (int)rp_ret(exec_search(file, argv, env));
+	return (int)rp_ret(exec_back(exec_search(file, argv, env)));
 }
 
 RP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
@@ -531,18 +547,19 @@ RP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	int mfd, err;
 	EXEC_ENV(env, envp);
 
-	if (!fh)
-		return REAL(fexecve)(fd, argv, env);
+	if (!fh) {
+		REAL(fexecve)(fd, argv, env);
+		return (int)rp_ret(exec_back(-errno));
+	}
 	/* The descriptor's program, copied: a script run this way is not
 	 * supported by the kernel either once its descriptor is close-on-exec. */
 	mfd = exec_copy(fh);
 	if (mfd < 0)
-		return (int)rp_ret(mfd);
+		return (int)rp_ret(exec_back(mfd));
 	REAL(fexecve)(mfd, argv, env);
 	err = errno;
 	REAL(close)(mfd);
-	errno = err;
-	return -1;
+	return (int)rp_ret(exec_back(-err));
 }
 
 /* execl, execle, execlp: the list becomes an array on the stack. */
@@ -572,7 +589,7 @@ RP_EXPORT int execl(const char *path, const char *arg, ...)
 	{
 		EXEC_ENV(env, envp);
 
-		return (int)rp_ret(exec_path(path, argv, env, 0));
+		return (int)rp_ret(exec_back(exec_path(path, argv, env, 0)));
 	}
 }
 
@@ -586,7 +603,7 @@ RP_EXPORT int execle(const char *path, const char *arg, ...)
 	{
 		EXEC_ENV(env, envp);
 
-		return (int)rp_ret(exec_path(path, argv, env, 0));
+		return (int)rp_ret(exec_back(exec_path(path, argv, env, 0)));
 	}
 }
 
@@ -600,7 +617,7 @@ RP_EXPORT int execlp(const char *file, const char *arg, ...)
 	{
 		EXEC_ENV(env, envp);
 
-		return (int)rp_ret(exec_search(file, argv, env));
+		return (int)rp_ret(exec_back(exec_search(file, argv, env)));
 	}
 }
 
@@ -802,27 +819,6 @@ static int spawn_search(pid_t *pid, const char *file, const posix_spawn_file_act
 		p++;
 	}
 	return ENOENT;
-}
-
-/* ---- vfork ---- */
-
-/*
- * A vfork child shares the parent's memory until it execs, and the
- * wrappers it calls there (dup2, close: Python's subprocess does exactly
- * that) would change the parent's descriptor table and standard streams.
- * vfork is therefore a fork here, as POSIX allows: the child gets its own
- * copy, the fork handlers take its references, and only the speed of
- * vfork is lost (glibc's posix_spawn, system and popen keep theirs: their
- * child runs only internal calls).
- */
-RP_EXPORT pid_t vfork(void)
-{
-	return fork();
-}
-
-RP_EXPORT pid_t __vfork(void)
-{
-	return fork();
 }
 
 /* ---- system, popen ---- */

@@ -47,6 +47,11 @@ void fd_table_init(void)
 
 rd_fh rp_fd_get(int fd)
 {
+	struct rp_vf *vf = rp_vf_child();
+	rd_fh fh;
+
+	if (unlikely(vf != NULL) && rp_vf_fd(vf, fd, &fh))
+		return fh;
 	if (fd < 0 || (size_t)fd >= fd_cap || !fd_tab)
 		return 0;
 	return __atomic_load_n(&fd_tab[fd], __ATOMIC_ACQUIRE);
@@ -54,8 +59,14 @@ rd_fh rp_fd_get(int fd)
 
 void rp_fd_set(int fd, rd_fh fh)
 {
+	struct rp_vf *vf = rp_vf_child();
+
 	if (fd < 0 || !fd_table() || (size_t)fd >= fd_cap)
 		return;
+	if (unlikely(vf != NULL)) { /* a vfork child: the parent's table stays */
+		rp_vf_fd_set(vf, fd, fh);
+		return;
+	}
 	__atomic_store_n(&fd_tab[fd], fh, __ATOMIC_RELEASE);
 	if (fd > __atomic_load_n(&fd_high, __ATOMIC_RELAXED))
 		__atomic_store_n(&fd_high, fd, __ATOMIC_RELAXED);
@@ -66,7 +77,12 @@ void rp_fd_set(int fd, rd_fh fh)
 
 int rp_fd_high(void)
 {
-	return __atomic_load_n(&fd_high, __ATOMIC_RELAXED);
+	struct rp_vf *vf = rp_vf_child();
+	int high = __atomic_load_n(&fd_high, __ATOMIC_RELAXED);
+
+	if (unlikely(vf != NULL) && rp_vf_high(vf) > high)
+		high = rp_vf_high(vf);
+	return high;
 }
 
 int rp_fd_private(int fd)
@@ -76,10 +92,18 @@ int rp_fd_private(int fd)
 
 rd_fh rp_fd_forget(int fd)
 {
+	struct rp_vf *vf = rp_vf_child();
 	rd_fh fh;
 
 	if (fd < 0 || (size_t)fd >= fd_cap || !fd_tab)
 		return 0;
+	if (unlikely(vf != NULL)) {
+		/* a vfork child took no reference: there is none to drop, and
+		 * it holds no lock either */
+		if (rp_fd_get(fd))
+			rp_vf_fd_set(vf, fd, 0);
+		return 0;
+	}
 	if (fd <= 2 && fd_tab[fd])
 		rp_std_unbind(fd); /* flush into the tree while the mapping stands */
 	fh = __atomic_exchange_n(&fd_tab[fd], 0, __ATOMIC_ACQ_REL);
@@ -131,6 +155,8 @@ int rp_fd_install(rd_fh fh, int cloexec)
 		rd_close(rp.tree, fh);
 		return -EMFILE;
 	}
+	if (unlikely(rp_vf_child() != NULL))
+		rp_vf_own(rp_vf_child(), fh);
 	rp_fd_set(fd, fh);
 	return fd;
 }

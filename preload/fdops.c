@@ -40,10 +40,14 @@ RP_EXPORT int close(int fd)
 
 static void fdops_forget_range(unsigned first, unsigned last)
 {
+	struct rp_vf *vf = rp_vf_child();
 	int top = rp_fd_high();
 	unsigned fd, high = (unsigned)top;
 
 	if (top < 0) /* never a tree descriptor (as unsigned, -1 was 4e9 turns) */
+		return;
+	/* a vfork child: one overlay entry for the range, not one per fd */
+	if (unlikely(vf != NULL) && rp_vf_close_range(vf, first, last) == 0)
 		return;
 
 	for (fd = first; fd <= last && fd <= high; fd++) {
@@ -120,7 +124,8 @@ static int fdops_dup_done(int newfd, rd_fh fh)
 {
 	if (newfd < 0)
 		return newfd;
-	rd_fh_ref(rp.tree, fh);
+	if (likely(!rp_vf_child())) /* a vfork child takes no reference */
+		rd_fh_ref(rp.tree, fh);
 	rp_fd_set(newfd, fh);
 	return newfd;
 }
@@ -504,6 +509,6 @@ __attribute__((destructor)) static void fdops_exit(void)
 	 * the table), and skipping the check keeps it from loading through the
 	 * arena mapping for the first time at exit (see fd.c). syscall(), not
 	 * getpid(): a page the process has in use. */
-	if (rp.tree && rp_fd_high() >= 0)
+	if (rp.tree && rp_fd_high() >= 0 && !rp_vf_child())
 		rd_lock_exit(rp.tree, (uint32_t)syscall(SYS_getpid));
 }

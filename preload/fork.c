@@ -3,7 +3,7 @@
  * with the parent, so it needs references of its own. They are taken here,
  * in the parent, before the fork (fd.c, mmap.c explain why not in the
  * child), handed back if the fork fails, and settled in the child against
- * what it actually inherited. vfork is this fork too (exec.c).
+ * what it actually inherited. vfork has a way of its own (vfork.c).
  */
 #include "rp.h"
 
@@ -23,6 +23,7 @@ RP_EXPORT pid_t fork(void)
 	pid = REAL(fork)(); /* mmap.c's fork handlers run inside */
 	err = errno;
 	if (pid == 0) {
+		rp_vf_forked();
 		rp_fd_fork_child(&snap);
 	} else {
 		rp_fd_fork_parent(&snap, pid < 0);

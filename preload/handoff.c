@@ -75,7 +75,7 @@ static unsigned long long handoff_arena_ino(void)
 
 /* The placeholder's identity (0:0 while there is none, and then no tree
  * descriptor to hand over either). */
-static int handoff_head(char *b, size_t size, size_t *len, char kind)
+static int handoff_head(char *b, size_t size, size_t *len, char kind, int pid)
 {
 	struct stat st = {0};
 	int ph = __atomic_load_n(&rp.placeholder, __ATOMIC_ACQUIRE);
@@ -83,7 +83,7 @@ static int handoff_head(char *b, size_t size, size_t *len, char kind)
 	if (ph < 0 || syscall(SYS_fstat, ph, &st) < 0)
 		st.st_dev = st.st_ino = 0;
 	*len = 0;
-	return handoff_put(b, size, len, "%c%d %llu %llu:%llu", kind, (int)getpid(), handoff_arena_ino(),
+	return handoff_put(b, size, len, "%c%d %llu %llu:%llu", kind, pid, handoff_arena_ino(),
 			   (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
 }
 
@@ -106,7 +106,7 @@ size_t rp_handoff_exec(char *b, size_t size)
 		high--;
 	if (high < 0 && !rp.cwd) /* and then no system call either */
 		return 0;
-	if (handoff_head(b, size, &len, 'e') < 0)
+	if (handoff_head(b, size, &len, 'e', (int)getpid()) < 0)
 		return 0;
 	for (int fd = 0; fd <= high; fd++) {
 		rd_fh fh = rp_fd_get(fd);
@@ -124,6 +124,51 @@ size_t rp_handoff_exec(char *b, size_t size)
 	}
 	if (rp.cwd && handoff_put(b, size, &len, " c%" PRIx64, (uint64_t)rp.cwd) == 0)
 		any = 1;
+	return any ? len : 0;
+}
+
+/*
+ * The value for an exec from a vfork child (vfork.c): as for a spawned
+ * child of the vfork's parent ("s<parent pid>"), since the child took no
+ * reference of its own. Its effective table (the parent's, overlaid) is
+ * listed with a reference given for the new image for each kept
+ * descriptor and the working directory; rp_vf_exec_failed gives them back.
+ * Close-on-exec descriptors are simply left out: nothing to drop.
+ */
+size_t rp_handoff_vfork(struct rp_vf *vf, char *b, size_t size)
+{
+	int high = rp_fd_high(), any = 0;
+	rd_fh cwd = rp_cwd_fh();
+	size_t len;
+
+	while (high >= 0 && !rp_fd_get(high))
+		high--;
+	if ((high < 0 && !cwd) || handoff_head(b, size, &len, 's', (int)rp_vf_parent(vf)) < 0)
+		return 0;
+	for (int fd = 0; fd <= high; fd++) {
+		rd_fh fh = rp_fd_get(fd);
+		size_t was = len;
+		int fl;
+
+		if (!fh || (fl = REAL(fcntl)(fd, F_GETFD)) < 0 || (fl & FD_CLOEXEC))
+			continue;
+		if (handoff_put(b, size, &len, " %d=%" PRIx64, fd, (uint64_t)fh) < 0)
+			break;
+		if (rp_vf_give(vf, fh) < 0) { /* no reference: leave it out */
+			len = was;
+			b[len] = 0;
+			continue;
+		}
+		any = 1;
+	}
+	if (cwd && handoff_put(b, size, &len, " c%" PRIx64, (uint64_t)cwd) == 0) {
+		if (rp_vf_give(vf, cwd) == 0) {
+			any = 1;
+		} else {
+			len -= strlen(strrchr(b, ' '));
+			b[len] = 0;
+		}
+	}
 	return any ? len : 0;
 }
 
@@ -354,7 +399,7 @@ size_t rp_handoff_spawn(struct rp_spawn *s, char *b, size_t size)
 		return 0;
 	for (int i = 0; !any && i < s->n; i++) /* the usual case: nothing */
 		any = !s->cloexec[i];
-	if ((!any && !rp.cwd) || handoff_head(b, size, &len, 's') < 0)
+	if ((!any && !rp.cwd) || handoff_head(b, size, &len, 's', (int)getpid()) < 0)
 		return 0;
 	any = 0;
 	for (int i = 0; i < s->n; i++) {
@@ -459,6 +504,8 @@ void rp_handoff_exit(void)
 	 * this anyway; calling fflush here too cost a process like /bin/true
 	 * one page fault (about 3 us) for nothing. */
 	if (!rp.tree || (high < 0 && !rp.cwd))
+		return;
+	if (rp_vf_child()) /* exit() in a vfork child: it holds nothing */
 		return;
 	fflush(NULL);
 	for (int fd = 0; fd <= high; fd++) {

@@ -262,6 +262,10 @@ int rp_placeholder(void)
 	if (mine < 0)
 		return -1;
 	errno = err;
+	/* A vfork child's descriptor, not the parent's: never published. Its
+	 * tree descriptors then cannot be handed on (0:0 placeholder). */
+	if (unlikely(rp_vf_child() != NULL))
+		return mine;
 	if (!__atomic_compare_exchange_n(&rp.placeholder, &fd, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		syscall(SYS_close, mine); /* another thread's won: fd is it */
 		return fd;

@@ -62,26 +62,36 @@ static void path_lexical(char *buf)
 }
 
 /* cwd outside the tree: can cwd + path reach it? */
-static int path_relative(const char *path, struct rp_at *at)
+static int path_relative(const char *cwd, const char *path, struct rp_at *at)
 {
 	size_t clen, plen;
 	int ancestor, k;
 
-	if (!path_cwd_ok)
+	if (!cwd)
 		return 0;
-	clen = strlen(path_cwd);
-	ancestor = (clen == 1) || rp_prefix_below(path_cwd, clen);
+	clen = strlen(cwd);
+	ancestor = (clen == 1) || rp_prefix_below(cwd, clen);
 	if (!ancestor && !strstr(path, ".."))
 		return 0;
 	plen = strlen(path);
 	if (clen + 1 + plen >= sizeof at->buf)
 		return 0;
-	memcpy(at->buf, path_cwd, clen);
+	memcpy(at->buf, cwd, clen);
 	at->buf[clen] = '/';
 	memcpy(at->buf + clen + 1, path, plen + 1);
 	path_lexical(at->buf);
 	k = rp_prefix_match(at->buf);
 	return k < 0 ? 0 : path_set_tree(at, at->buf, k);
+}
+
+/* A vfork child that moved to a real directory: path_cwd is the parent's,
+ * so the child's is asked for (kept off rp_path's frame: a stack page). */
+static __attribute__((noinline)) int path_relative_vf(const char *path, struct rp_at *at)
+{
+	char own[RP_PATH_MAX];
+	long n = syscall(SYS_getcwd, own, sizeof own);
+
+	return path_relative(n > 0 && own[0] == '/' ? own : NULL, path, at);
 }
 
 int rp_path(int dirfd, const char *path, struct rp_at *at)
@@ -98,12 +108,20 @@ int rp_path(int dirfd, const char *path, struct rp_at *at)
 		return k < 0 ? 0 : path_set_tree(at, path, k);
 	}
 	if (dirfd == AT_FDCWD) {
-		if (rp.cwd) {
-			at->base = rp.cwd;
+		struct rp_vf *vf = rp_vf_child();
+		rd_fh cwd;
+
+		if (likely(vf == NULL) || !rp_vf_cwd(vf, &cwd))
+			cwd = __atomic_load_n(&rp.cwd, __ATOMIC_ACQUIRE);
+		else if (!cwd) /* a vfork child moved to a real directory */
+			return path_relative_vf(path, at);
+
+		if (cwd) {
+			at->base = cwd;
 			at->path = path;
 			return 1;
 		}
-		return path_relative(path, at);
+		return path_relative(path_cwd_ok ? path_cwd : NULL, path, at);
 	}
 	fh = rp_fd_get(dirfd);
 	if (!fh)

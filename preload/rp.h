@@ -144,6 +144,34 @@ void rp_fd_fork_child(struct rp_forksnap *s);
  * taken for the child). */
 void rp_map_fork_done(int failed);
 
+/* ---- vfork (vfork.c): the child's overlay ---- */
+/* Non-NULL while this is the child of a vfork under way: wrappers then
+ * change the overlay, never the parent's state. One load while no vfork
+ * is under way, and in threads that did not start one. */
+struct rp_vf;
+extern int rp_vf_on;
+struct rp_vf *rp_vf_check(void);
+static inline struct rp_vf *rp_vf_child(void)
+{
+	return unlikely(__atomic_load_n(&rp_vf_on, __ATOMIC_ACQUIRE) != 0) ? rp_vf_check() : NULL;
+}
+int rp_vf_fd(struct rp_vf *vf, int fd, rd_fh *fh);
+void rp_vf_fd_set(struct rp_vf *vf, int fd, rd_fh fh);
+int rp_vf_close_range(struct rp_vf *vf, unsigned lo, unsigned hi);
+int rp_vf_high(struct rp_vf *vf);
+void rp_vf_own(struct rp_vf *vf, rd_fh fh);
+int rp_vf_cwd(struct rp_vf *vf, rd_fh *fh);
+void rp_vf_set_cwd(struct rp_vf *vf, rd_fh fh);
+pid_t rp_vf_parent(struct rp_vf *vf);
+int rp_vf_give(struct rp_vf *vf, rd_fh fh);
+void rp_vf_exec_failed(struct rp_vf *vf);
+void rp_vf_forked(void);
+/* handoff.c: RAMDIR_FDS for an exec from the vfork child. */
+size_t rp_handoff_vfork(struct rp_vf *vf, char *b, size_t size);
+/* cwd.c: the working directory in the tree (the child's own in a vfork
+ * child), 0 if outside. */
+rd_fh rp_cwd_fh(void);
+
 /* ---- standard streams on tree descriptors (stdstream.c) ---- */
 /* A tree file was put on descriptor 0, 1 or 2 / is about to leave it. */
 void rp_std_bind(int fd);

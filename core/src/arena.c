@@ -100,6 +100,10 @@ static int arena_init_lock(struct rd_super *s)
 	pthread_mutexattr_init(&a);
 	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
 	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	/* Error-checking, so that a lock left held under this thread's id by a
+	 * vfork child that died inside it reads EDEADLK here instead of
+	 * deadlocking (tree_lock_take). */
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
 	rc = pthread_mutex_init(&s->lock, &a);
 	pthread_mutexattr_destroy(&a);
 	return -rc;
@@ -352,6 +356,18 @@ static void tree_lock_take(rd_tree *t)
 	struct rd_super *s = SUPER(t);
 	int rc = pthread_mutex_lock(&s->lock);
 
+	/*
+	 * EDEADLK: the lock is held under this very thread's id, which the
+	 * core never does (it does not nest). A vfork child runs as the thread
+	 * that called vfork (same memory, same thread id in glibc's eyes) but
+	 * with no robust list of its own, so one that died inside the lock
+	 * left it held in our name, and the kernel will not mark it
+	 * EOWNERDEAD before this thread exits. It is ours now: repair as for
+	 * a dead holder. (rd_tree_reclaim does this as soon as the parent
+	 * resumes, so the other processes do not wait for its next call.)
+	 */
+	if (unlikely(rc == EDEADLK))
+		rc = EOWNERDEAD;
 	/* ENOTRECOVERABLE: a recovery itself died. Nothing safe is left. */
 	if (unlikely(rc != 0 && rc != EOWNERDEAD))
 		abort();
@@ -366,7 +382,7 @@ static void tree_lock_take(rd_tree *t)
 		tree_gen_move(t, GEN_NEG);
 		tree_gen_move(t, GEN_POS);
 		s->recoveries++;
-		pthread_mutex_consistent(&s->lock);
+		pthread_mutex_consistent(&s->lock); /* EINVAL after EDEADLK: already consistent */
 	}
 	s->ops++;
 }
@@ -395,6 +411,19 @@ void tree_unlock(rd_tree *t)
 		s->pages_peak = s->pages_used;
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE); /* even: quiet */
 	pthread_mutex_unlock(&s->lock);
+}
+
+/* A vfork child of this thread may have died holding the lock (see
+ * tree_lock_take): if the lock is held in this thread's name, take it
+ * over, repair and release it. One system call otherwise. */
+void rd_tree_reclaim(rd_tree *t)
+{
+	struct rd_super *s = SUPER(t);
+
+	if (__atomic_load_n(&s->lock.__data.__owner, __ATOMIC_RELAXED) != (int)syscall(SYS_gettid))
+		return;
+	tree_lock(t);
+	tree_unlock(t);
 }
 
 void rd_test_lock(rd_tree *t)

@@ -337,6 +337,10 @@ void rd_test_fail_alloc_after(uint64_t n);
 void rd_test_warm_idle_ns(uint64_t ns);
 /* Take / drop the tree lock without doing anything: the SIGKILL-while-locked
  * test kills a process between the two. */
+/* After a vfork child of the calling thread is gone: if it died holding the
+ * tree lock (which it held under this thread's id), repair and release it
+ * now, so other processes do not wait for this one's next operation. */
+void rd_tree_reclaim(rd_tree *t);
 void rd_test_lock(rd_tree *t);
 void rd_test_unlock(rd_tree *t);
 
