@@ -25,45 +25,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "walk_util.h"
+
 static const char *root;
 static size_t rootlen;
 static char realdir[64]; /* a real directory outside the root, named REAL */
 static char start_cwd[PATH_MAX]; /* the harness's scratch directory, different on each side */
-
-static const char *ename(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "E?";
-}
-
-static void must(int ok, const char *what)
-{
-	if (!ok) {
-		printf("FATAL %s: %s\n", what, ename(errno));
-		exit(1);
-	}
-}
-
-static char *P(const char *name)
-{
-	static char buf[8][PATH_MAX];
-	static int which;
-
-	which = (which + 1) % 8;
-	snprintf(buf[which], sizeof buf[which], "%s/%s", root, name);
-	return buf[which];
-}
-
-static void touch(const char *name, const char *text)
-{
-	int fd = open(P(name), O_CREAT | O_WRONLY | O_TRUNC, 0644);
-
-	must(fd >= 0, name);
-	if (text)
-		must(write(fd, text, strlen(text)) == (ssize_t)strlen(text), "write");
-	close(fd);
-}
 
 static const char *iname(int info)
 {
@@ -76,39 +43,6 @@ static const char *iname(int info)
 static char ftype(mode_t m)
 {
 	return S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : S_ISREG(m) ? 'f' : S_ISCHR(m) ? 'c' : '?';
-}
-
-/* A name in the real directory. */
-static char *R(const char *name)
-{
-	static char buf[4][PATH_MAX];
-	static int which;
-
-	which = (which + 1) % 4;
-	snprintf(buf[which], sizeof buf[which], "%s/%s", realdir, name);
-	return buf[which];
-}
-
-/* s with the real directory spelled REAL, and its random name REALNAME
- * where it appears elsewhere (reached through "..", or as fts_name). */
-static const char *N(const char *s)
-{
-	static char buf[4][PATH_MAX + 16];
-	static int which;
-	const char *base = strrchr(realdir, '/'), *hit;
-	size_t len = strlen(realdir);
-
-	if (!len)
-		return s;
-	which = (which + 1) % 4;
-	if (!strncmp(s, realdir, len))
-		snprintf(buf[which], sizeof buf[which], "REAL%s", s + len);
-	else if ((hit = strstr(s, base + 1)) != NULL)
-		snprintf(buf[which], sizeof buf[which], "%.*sREALNAME%s", (int)(hit - s), s,
-			 hit + strlen(base + 1));
-	else
-		return s;
-	return buf[which];
 }
 
 /* The working directory, with a long one shortened to its tail. */
@@ -505,36 +439,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	umask(022);
 	must(mkdir(root, 0755) == 0, "mkdir root");
-	must(mkdir(P("w"), 0755) == 0, "mkdir w");
-	touch("w/a.txt", "alpha");
-	must(mkdir(P("w/b"), 0755) == 0, "mkdir b");
-	touch("w/b/c.txt", "charlie!");
-	must(mkdir(P("w/b/d"), 0755) == 0, "mkdir d");
-	touch("w/b/d/e.txt", "e");
-	must(mkdir(P("w/b/empty"), 0755) == 0, "mkdir empty");
-	touch("w/b/z.txt", "zz");
-	must(symlink("a.txt", P("w/link_f")) == 0, "symlink link_f");
-	must(symlink("b", P("w/link_d")) == 0, "symlink link_d");
-	must(symlink("nowhere", P("w/dangling")) == 0, "symlink dangling");
-	touch("w/.hidden", "");
-	/* A link to a directory whose parent is not w: the way back up
-	 * from it must not be "..". */
-	must(symlink("../cyc/x", P("w/far")) == 0, "symlink far");
-	strcpy(realdir, "/tmp/pt_fts.XXXXXX");
-	must(mkdtemp(realdir) != NULL, "mkdtemp");
-	must(mkdir(R("rsub"), 0755) == 0, "mkdir rsub");
-	must(close(open(R("r1"), O_CREAT | O_WRONLY, 0644)) == 0, "r1");
-	must(close(open(R("rsub/r2"), O_CREAT | O_WRONLY, 0644)) == 0, "r2");
-	must(mkdir(P("x"), 0755) == 0, "mkdir x");
-	touch("x/local", "l");
-	must(symlink(realdir, P("x/real")) == 0, "symlink real");
-	must(mkdir(P("m"), 0755) == 0, "mkdir m");
-	must(symlink("/", P("m/out")) == 0, "symlink out");
-	touch("m/f", "f");
-	must(mkdir(P("cyc"), 0755) == 0, "mkdir cyc");
-	must(mkdir(P("cyc/x"), 0755) == 0, "mkdir cyc/x");
-	must(symlink("..", P("cyc/x/up")) == 0, "symlink up");
-	touch("cyc/x/f", "");
+	walk_make_w();
+	walk_make_real("/tmp/pt_fts.XXXXXX", "l");
+	walk_make_m_cyc();
 	/* long: 20 levels of 240-character names, 4.8 KB of path. */
 	must(mkdir(P("long"), 0755) == 0, "mkdir long");
 	{
@@ -569,7 +476,6 @@ int main(int argc, char **argv)
 	test_relative();
 	test_fts64();
 
-	must(unlink(R("rsub/r2")) == 0 && rmdir(R("rsub")) == 0 && unlink(R("r1")) == 0 && rmdir(realdir) == 0,
-	     "remove the real directory");
+	walk_drop_real();
 	return 0;
 }

@@ -23,76 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *root;
-static char realdir[64]; /* a real directory outside the root, named REAL */
-
-static const char *ename(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "E?";
-}
-
-static void must(int ok, const char *what)
-{
-	if (!ok) {
-		printf("FATAL %s: %s\n", what, ename(errno));
-		exit(1);
-	}
-}
-
-static const char *P(const char *name)
-{
-	static char buf[4][PATH_MAX];
-	static int which;
-
-	which = (which + 1) % 4;
-	snprintf(buf[which], sizeof buf[which], "%s/%s", root, name);
-	return buf[which];
-}
-
-/* A name in the real directory. */
-static const char *R(const char *name)
-{
-	static char buf[2][PATH_MAX];
-	static int which;
-
-	which = !which;
-	snprintf(buf[which], sizeof buf[which], "%s/%s", realdir, name);
-	return buf[which];
-}
-
-/* s with the real directory spelled REAL, and its random name REALNAME
- * where it appears elsewhere (reached through "..", or as fts_name). */
-static const char *N(const char *s)
-{
-	static char buf[4][PATH_MAX + 16];
-	static int which;
-	const char *base = strrchr(realdir, '/'), *hit;
-	size_t len = strlen(realdir);
-
-	if (!len)
-		return s;
-	which = (which + 1) % 4;
-	if (!strncmp(s, realdir, len))
-		snprintf(buf[which], sizeof buf[which], "REAL%s", s + len);
-	else if ((hit = strstr(s, base + 1)) != NULL)
-		snprintf(buf[which], sizeof buf[which], "%.*sREALNAME%s", (int)(hit - s), s,
-			 hit + strlen(base + 1));
-	else
-		return s;
-	return buf[which];
-}
-
-static void touch(const char *name, const char *text)
-{
-	int fd = open(P(name), O_CREAT | O_WRONLY | O_TRUNC, 0644);
-
-	must(fd >= 0, name);
-	if (text)
-		must(write(fd, text, strlen(text)) == (ssize_t)strlen(text), "write");
-	close(fd);
-}
+#include "walk_util.h"
 
 static const char *tname(int t)
 {
@@ -360,39 +291,9 @@ int main(int argc, char **argv)
 	 * listing runs newest first, so link_d (made after b) is met before
 	 * b: without FTW_PHYS the walk enters b through link_d and then
 	 * leaves b itself out. */
-	must(mkdir(P("w"), 0755) == 0, "mkdir w");
-	touch("w/a.txt", "alpha");
-	must(mkdir(P("w/b"), 0755) == 0, "mkdir b");
-	touch("w/b/c.txt", "charlie!");
-	must(mkdir(P("w/b/d"), 0755) == 0, "mkdir d");
-	touch("w/b/d/e.txt", "e");
-	must(mkdir(P("w/b/empty"), 0755) == 0, "mkdir empty");
-	touch("w/b/z.txt", "zz");
-	must(symlink("a.txt", P("w/link_f")) == 0, "symlink link_f");
-	must(symlink("b", P("w/link_d")) == 0, "symlink link_d");
-	must(symlink("nowhere", P("w/dangling")) == 0, "symlink dangling");
-	touch("w/.hidden", "");
-	/* A link to a directory whose parent is not w: the way back up
-	 * from it must not be "..". */
-	must(symlink("../cyc/x", P("w/far")) == 0, "symlink far");
-	/* x: a link out of the root to a real directory. */
-	strcpy(realdir, "/tmp/pt_ftw.XXXXXX");
-	must(mkdtemp(realdir) != NULL, "mkdtemp");
-	must(mkdir(R("rsub"), 0755) == 0, "mkdir rsub");
-	must(close(open(R("r1"), O_CREAT | O_WRONLY, 0644)) == 0, "r1");
-	must(close(open(R("rsub/r2"), O_CREAT | O_WRONLY, 0644)) == 0, "r2");
-	must(mkdir(P("x"), 0755) == 0, "mkdir x");
-	touch("x/local", "l");
-	must(symlink(realdir, P("x/real")) == 0, "symlink real");
-	/* m: a link to another device. */
-	must(mkdir(P("m"), 0755) == 0, "mkdir m");
-	must(symlink("/", P("m/out")) == 0, "symlink out");
-	touch("m/f", "f");
-	/* cyc: a link back up makes a cycle when links are followed. */
-	must(mkdir(P("cyc"), 0755) == 0, "mkdir cyc");
-	must(mkdir(P("cyc/x"), 0755) == 0, "mkdir cyc/x");
-	must(symlink("..", P("cyc/x/up")) == 0, "symlink up");
-	touch("cyc/x/f", "");
+	walk_make_w();
+	walk_make_real("/tmp/pt_ftw.XXXXXX", "l");
+	walk_make_m_cyc();
 	/* loop: a directory holding a link that loops on itself. */
 	must(mkdir(P("loop"), 0755) == 0, "mkdir loop");
 	touch("loop/before", "");
@@ -427,8 +328,6 @@ int main(int argc, char **argv)
 	test_relative();
 	test_ftw();
 
-	must(unlink(R("rsub/r2")) == 0 && rmdir(R("rsub")) == 0 && unlink(R("r1")) == 0 &&
-		     rmdir(realdir) == 0,
-	     "remove the real directory");
+	walk_drop_real();
 	return 0;
 }

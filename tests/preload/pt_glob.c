@@ -23,74 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *root;
-static char realdir[64]; /* a real directory outside the root, named REAL */
-
-static const char *ename(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "E?";
-}
-
-static void must(int ok, const char *what)
-{
-	if (!ok) {
-		printf("FATAL %s: %s\n", what, ename(errno));
-		exit(1);
-	}
-}
-
-static char *P(const char *name)
-{
-	static char buf[8][PATH_MAX];
-	static int which;
-
-	which = (which + 1) % 8;
-	snprintf(buf[which], sizeof buf[which], "%s/%s", root, name);
-	return buf[which];
-}
-
-/* A name in the real directory. */
-static char *R(const char *name)
-{
-	static char buf[4][PATH_MAX];
-	static int which;
-
-	which = (which + 1) % 4;
-	snprintf(buf[which], sizeof buf[which], "%s/%s", realdir, name);
-	return buf[which];
-}
-
-/* s with the real directory spelled REAL, and its random name REALNAME
- * where it appears elsewhere (reached through "..", or as fts_name). */
-static const char *N(const char *s)
-{
-	static char buf[4][PATH_MAX + 16];
-	static int which;
-	const char *base = strrchr(realdir, '/'), *hit;
-	size_t len = strlen(realdir);
-
-	if (!len)
-		return s;
-	which = (which + 1) % 4;
-	if (!strncmp(s, realdir, len))
-		snprintf(buf[which], sizeof buf[which], "REAL%s", s + len);
-	else if ((hit = strstr(s, base + 1)) != NULL)
-		snprintf(buf[which], sizeof buf[which], "%.*sREALNAME%s", (int)(hit - s), s,
-			 hit + strlen(base + 1));
-	else
-		return s;
-	return buf[which];
-}
-
-static void touch(const char *name)
-{
-	int fd = open(P(name), O_CREAT | O_WRONLY | O_TRUNC, 0644);
-
-	must(fd >= 0, name);
-	close(fd);
-}
+#include "walk_util.h"
 
 static const char *rname(int rc)
 {
@@ -367,29 +300,22 @@ int main(int argc, char **argv)
 	umask(022);
 	must(mkdir(root, 0755) == 0, "mkdir root");
 	must(mkdir(P("w"), 0755) == 0, "mkdir w");
-	touch("w/a.txt");
-	touch("w/c.txt");
+	touch("w/a.txt", NULL);
+	touch("w/c.txt", NULL);
 	must(mkdir(P("w/b"), 0755) == 0, "mkdir b");
-	touch("w/b/c.txt");
+	touch("w/b/c.txt", NULL);
 	must(mkdir(P("w/b/d"), 0755) == 0, "mkdir d");
-	touch("w/b/d/e.txt");
-	touch("w/b/z.dat");
+	touch("w/b/d/e.txt", NULL);
+	touch("w/b/z.dat", NULL);
 	must(mkdir(P("w/e"), 0755) == 0, "mkdir e");
-	touch("w/sp*cial");
-	touch("w/.hidden");
+	touch("w/sp*cial", NULL);
+	touch("w/.hidden", NULL);
 	must(mkdir(P("w/.hdir"), 0755) == 0, "mkdir .hdir");
 	must(symlink("a.txt", P("w/link_f")) == 0, "symlink link_f");
 	must(symlink("b", P("w/link_d")) == 0, "symlink link_d");
 	must(symlink("nowhere", P("w/dangling")) == 0, "symlink dangling");
-	touch("w/B.txt");
-	strcpy(realdir, "/tmp/pt_glob.XXXXXX");
-	must(mkdtemp(realdir) != NULL, "mkdtemp");
-	must(mkdir(R("rsub"), 0755) == 0, "mkdir rsub");
-	must(close(open(R("r1"), O_CREAT | O_WRONLY, 0644)) == 0, "r1");
-	must(close(open(R("rsub/r2"), O_CREAT | O_WRONLY, 0644)) == 0, "r2");
-	must(mkdir(P("x"), 0755) == 0, "mkdir x");
-	touch("x/local");
-	must(symlink(realdir, P("x/real")) == 0, "symlink real");
+	touch("w/B.txt", NULL);
+	walk_make_real("/tmp/pt_glob.XXXXXX", NULL);
 
 	test_basic();
 	test_brace_tilde();
@@ -399,7 +325,6 @@ int main(int argc, char **argv)
 	test_altdirfunc();
 	test_glob64();
 
-	must(unlink(R("rsub/r2")) == 0 && rmdir(R("rsub")) == 0 && unlink(R("r1")) == 0 && rmdir(realdir) == 0,
-	     "remove the real directory");
+	walk_drop_real();
 	return 0;
 }
