@@ -319,7 +319,7 @@ static int stdio_open_tree(struct rp_at *at, int k, const struct stdio_mode *m, 
 	while (k > 0) {
 		rd_fh fh;
 		int rc = at->self ? rd_reopen(rp.tree, at->base, m->flags | O_LARGEFILE, &fh)
-				  : rd_open(rp.tree, at->base, at->path, m->flags | O_LARGEFILE, 0666, &fh);
+				  : (int)RP_SPACE(rd_open(rp.tree, at->base, at->path, m->flags | O_LARGEFILE, 0666, &fh));
 
 		if (rc != -RD_EESCAPE) {
 			if (rc < 0)
@@ -609,7 +609,7 @@ static FILE *stdio_tmpfile(FILE *(*real_tmpfile)(void))
 
 	while (k > 0) {
 		rd_fh fh;
-		int rc = rd_open(rp.tree, at.base, at.path, O_RDWR | O_TMPFILE | O_EXCL | O_LARGEFILE, 0600, &fh);
+		int rc = (int)RP_SPACE(rd_open(rp.tree, at.base, at.path, O_RDWR | O_TMPFILE | O_EXCL | O_LARGEFILE, 0600, &fh));
 
 		if (rc != -RD_EESCAPE) {
 			fd = rc < 0 ? rc : rp_fd_install(fh, 0);

@@ -54,7 +54,7 @@ static int tmp_try(const char *tmpl, enum tmp_kind kind, int flags)
 	while (k > 0) {
 		rd_fh fh;
 		int rc = kind == TMP_DIR ? rd_mkdir(rp.tree, at.base, at.path, 0700)
-					 : rd_open(rp.tree, at.base, at.path, oflags, 0600, &fh);
+					 : (int)RP_SPACE(rd_open(rp.tree, at.base, at.path, oflags, 0600, &fh));
 
 		if (rc != -RD_EESCAPE) {
 			if (rc < 0 || kind == TMP_DIR)
