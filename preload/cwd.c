@@ -99,9 +99,9 @@ void rp_cwd_adopt_fh(rd_fh fh)
 	cwd_set(fh);
 }
 
-void rp_cwd_adopt(void)
+void rp_cwd_adopt(const char *const env[RP_ENV_N])
 {
-	const char *cwd = getenv("RAMDIR_CWD"), *pwd = getenv("PWD"), *seen = getenv("RAMDIR_CWD_PWD");
+	const char *cwd = env[RP_ENV_CWD], *pwd = env[RP_ENV_PWD], *seen = env[RP_ENV_CWD_PWD];
 	const char *target = NULL;
 	struct rp_at at;
 

@@ -46,7 +46,7 @@ struct dir_stream {
 
 static pthread_mutex_t dir_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dir_stream *dir_live;
-static int dir_nlive; /* read without the lock: the fast "none of ours" path */
+static int dir_nlive RP_HOT; /* read without the lock: the fast "none of ours" path */
 
 static void dir_fork_prepare(void)
 {

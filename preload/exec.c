@@ -58,6 +58,7 @@ static const char *const exec_inherit[] = {
 };
 
 #define EXEC_NINHERIT (sizeof exec_inherit / sizeof exec_inherit[0] - 1)
+_Static_assert(EXEC_NINHERIT == RP_ENV_PASSED, "exec_inherit[] lists the RP_ENV_* passed on, in order");
 
 static const char *exec_find(char *const envp[], const char *name)
 {
@@ -69,39 +70,35 @@ static const char *exec_find(char *const envp[], const char *name)
 	return NULL;
 }
 
-/* The values this image started with, copied before main can change
- * environ (and read from environ itself: shells replace getenv). Packed one
- * after another rather than one RP_PATH_MAX slot each: every process runs
- * this constructor, and slots a page apart cost a page fault per variable
- * (4 of them, about 2.4 us each, in a process on the tree); packed, the
- * values share one page. Same room: each value is still under RP_PATH_MAX. */
+/* The values this image started with (in the order of RP_ENV_*), copied
+ * before main can change environ (and read from environ itself: shells
+ * replace getenv). Every process on a tree writes them, so they are packed
+ * one after another in exec_saved_small (RP_HOT, with their pointers); only
+ * values too long for it (very long prefix or LD_PRELOAD lists) go to
+ * exec_saved_text, where each may still take up to RP_PATH_MAX. */
 static char exec_saved_text[EXEC_NINHERIT * RP_PATH_MAX];
-static const char *exec_saved[EXEC_NINHERIT]; /* NULL: absent or empty */
+static char exec_saved_small[768] RP_HOT;
+static const char *exec_saved[EXEC_NINHERIT] RP_HOT; /* NULL: absent or empty */
 
-/* One pass over environ (a lookup per name was 300 strncmp calls in a
- * usual environment); the first occurrence of a name counts, as getenv's. */
-__attribute__((constructor)) static void exec_capture(void)
+/* Called by the constructor (init.c) with the values it found in its one
+ * pass over environ: copied before main can change environ. */
+void rp_exec_capture(const char *const env[RP_ENV_N])
 {
-	size_t used = 0;
-	unsigned seen = 0;
+	size_t used = 0, total = 0;
+	char *text;
 
-	for (char **e = environ; e && *e; e++) {
-		if ((*e)[0] != 'R' && (*e)[0] != 'L')
-			continue; /* RAMDIR_*, LD_PRELOAD */
-		for (size_t i = 0; i < EXEC_NINHERIT; i++) {
-			size_t nl = strlen(exec_inherit[i]), len;
+	for (size_t i = 0; i < EXEC_NINHERIT; i++)
+		if (env[i] && *env[i] && strlen(env[i]) < RP_PATH_MAX)
+			total += strlen(env[i]) + 1;
+	text = total <= sizeof exec_saved_small ? exec_saved_small : exec_saved_text;
+	for (size_t i = 0; i < EXEC_NINHERIT; i++) {
+		size_t len = env[i] ? strlen(env[i]) : 0;
 
-			if (strncmp(*e, exec_inherit[i], nl) || (*e)[nl] != '=')
-				continue;
-			len = strlen(*e + nl + 1);
-			if (!(seen & (1u << i)) && len && len < RP_PATH_MAX) {
-				memcpy(exec_saved_text + used, *e + nl + 1, len + 1);
-				exec_saved[i] = exec_saved_text + used;
-				used += len + 1;
-			}
-			seen |= 1u << i;
-			break;
-		}
+		if (!len || len >= RP_PATH_MAX)
+			continue;
+		memcpy(text + used, env[i], len + 1);
+		exec_saved[i] = text + used;
+		used += len + 1;
 	}
 }
 
@@ -117,17 +114,24 @@ static size_t exec_env_count(char *const envp[])
 /* Append "name=value" to out (text from *txt), if it fits. By hand: in a
  * fork child about to exec, snprintf's code was three pages the child
  * faults in again (page tables of file mappings are not copied by fork). */
-static void exec_env_put(char **out, size_t *n, char **txt, char *end, const char *name, const char *value)
+static void exec_env_put2(char **out, size_t *n, char **txt, char *end, const char *name, const char *value,
+			  const char *more)
 {
-	size_t nl = strlen(name), vl = strlen(value);
+	size_t nl = strlen(name), vl = strlen(value), ml = strlen(more);
 
-	if (nl + vl + 2 > (size_t)(end - *txt))
+	if (nl + vl + ml + 2 > (size_t)(end - *txt))
 		return;
 	memcpy(*txt, name, nl);
 	(*txt)[nl] = '=';
-	memcpy(*txt + nl + 1, value, vl + 1);
+	memcpy(*txt + nl + 1, value, vl);
+	memcpy(*txt + nl + 1 + vl, more, ml + 1);
 	out[(*n)++] = *txt;
-	*txt += nl + vl + 2;
+	*txt += nl + vl + ml + 2;
+}
+
+static void exec_env_put(char **out, size_t *n, char **txt, char *end, const char *name, const char *value)
+{
+	exec_env_put2(out, n, txt, end, name, value, "");
 }
 
 /*
@@ -142,7 +146,7 @@ static void exec_env_put(char **out, size_t *n, char **txt, char *end, const cha
 static size_t exec_env_text(char *const envp[])
 {
 	const char *pwd = exec_find(envp, "PWD");
-	size_t size = sizeof "RAMDIR_ARENA=" + strlen(rp.arena_env) + sizeof "RAMDIR_CWD=" +
+	size_t size = sizeof "RAMDIR_ARENA=" + strlen(rp.arena_head) + strlen(rp_pfx.list) + sizeof "RAMDIR_CWD=" +
 		      (rp_cwd_fh() ? RP_PATH_MAX : 0) +
 		      sizeof "RAMDIR_CWD_PWD=" + (pwd ? strlen(pwd) : 0) + 16;
 
@@ -172,7 +176,7 @@ static char **exec_env(char *const envp[], char **out, char *text, size_t size, 
 	/* RAMDIR_ARENA is always this process's tree: a shell passes on the
 	 * environment it was started with (main's envp, not environ), which
 	 * names the parent's tree when this process made one of its own. */
-	exec_env_put(out, &n, &txt, end, "RAMDIR_ARENA", rp.arena_env);
+	exec_env_put2(out, &n, &txt, end, "RAMDIR_ARENA", rp.arena_head, rp_pfx.list);
 	for (size_t i = 1; i < EXEC_NINHERIT; i++)
 		if (exec_saved[i] && !exec_find(envp, exec_inherit[i]))
 			exec_env_put(out, &n, &txt, end, exec_inherit[i], exec_saved[i]);

@@ -14,9 +14,9 @@
 
 #include "rp.h"
 
-static uint64_t *fd_tab;   /* fd -> rd_fh */
-static size_t fd_cap;
-static int fd_high = -1;   /* highest descriptor ever recorded */
+static uint64_t *fd_tab RP_HOT; /* fd -> rd_fh */
+static size_t fd_cap RP_HOT;
+static int fd_high RP_HOT = -1; /* highest descriptor ever recorded */
 
 static int fd_table(void)
 {

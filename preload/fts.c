@@ -58,7 +58,7 @@ struct fts_handle {
 
 static pthread_mutex_t fts_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fts_handle *fts_live;
-static int fts_nlive; /* read without the lock: the fast "none of ours" path */
+static int fts_nlive RP_HOT; /* read without the lock: the fast "none of ours" path */
 
 static int fts_mine(const void *sp)
 {

@@ -436,9 +436,9 @@ static int handoff_is_placeholder(int fd, unsigned long long dev, unsigned long 
 /* Constructor, once the tree is attached: take over what RAMDIR_FDS hands
  * this image. Returns a descriptor that is a dup of the parent's
  * placeholder (for this image to use as its own), or -1. */
-int rp_handoff_adopt(void)
+int rp_handoff_adopt(const char *v)
 {
-	const char *v = getenv(HANDOFF_ENV), *p;
+	const char *p;
 	unsigned long long arena, dev, ino;
 	char kind;
 	int pid, n, ph = -1;

@@ -15,7 +15,7 @@
 
 #include "rp.h"
 
-struct rp_state rp = {.placeholder = -1, .arena_fd = -1};
+struct rp_state rp RP_HOT = {.placeholder = -1, .arena_fd = -1};
 
 /* Environment variable a tree's creator sets for its descendants:
  * "<fd>:<quota>:<max_nodes>:<prefixes>" (the whole normalised list). A
@@ -23,14 +23,12 @@ struct rp_state rp = {.placeholder = -1, .arena_fd = -1};
  * different list included) get a tree of their own. */
 #define RP_ARENA_ENV "RAMDIR_ARENA"
 
-void rp_debug(unsigned cat, const char *fmt, ...)
+void rp_debug_line(const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
 	int n;
 
-	if (!(rp.debug & cat))
-		return;
 	n = snprintf(line, sizeof line, "ramdir[%d]: ", (int)getpid());
 	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
@@ -66,17 +64,90 @@ static void init_prefix(const char *val)
 		init_die("%s", why);
 }
 
-static void init_config(struct rd_config *cfg)
+/*
+ * One pass over environ for every variable the constructor needs: a getenv
+ * for each was ten passes with a strncmp per entry. A name is compared only
+ * once the entry's name has its length (so nothing is read past the entry),
+ * as three overlapping 8-byte words: the words of a literal fold into
+ * immediates, so nothing is read from .rodata either, one page of
+ * constants less to fault in for every process (memcmp left some of them
+ * to a call into libc, with the literal in .rodata).
+ */
+static inline __attribute__((always_inline)) int init_env_eq(const char *e, const char *lit, size_t n)
+{
+	uint64_t a, b, c, x, y, z;
+
+	if (n < 8) { /* PWD: unrolled, the literal's bytes folded */
+		for (size_t i = 0; i < n; i++)
+			if (e[i] != lit[i])
+				return 0;
+		return 1;
+	}
+	memcpy(&a, e, 8);
+	memcpy(&x, lit, 8);
+	memcpy(&b, e + n / 2 - 4, 8);
+	memcpy(&y, lit + n / 2 - 4, 8);
+	memcpy(&c, e + n - 8, 8);
+	memcpy(&z, lit + n - 8, 8);
+	return !((a ^ x) | (b ^ y) | (c ^ z));
+}
+/* For names of up to 24 bytes. */
+#define INIT_ENV_IS(e, n, lit) ((n) == sizeof lit - 1 && init_env_eq((e), lit, sizeof lit - 1))
+
+static void init_env(const char *env[RP_ENV_N])
+{
+	for (char **ep = environ; ep && *ep; ep++) {
+		const char *e = *ep, *eq = e;
+		size_t n;
+		int k;
+
+		if (e[0] != 'R' && e[0] != 'L' && e[0] != 'P')
+			continue;
+		while (*eq && *eq != '=')
+			eq++;
+		if (!*eq)
+			continue;
+		n = (size_t)(eq - e);
+		if (INIT_ENV_IS(e, n, "RAMDIR_PREFIX"))
+			k = RP_ENV_PREFIX;
+		else if (INIT_ENV_IS(e, n, "RAMDIR_ARENA"))
+			k = RP_ENV_ARENA;
+		else if (INIT_ENV_IS(e, n, "RAMDIR_QUOTA"))
+			k = RP_ENV_QUOTA;
+		else if (INIT_ENV_IS(e, n, "RAMDIR_MAX_NODES"))
+			k = RP_ENV_MAX_NODES;
+		else if (INIT_ENV_IS(e, n, "RAMDIR_MEMORY_GUARD"))
+			k = RP_ENV_GUARD;
+		else if (INIT_ENV_IS(e, n, "RAMDIR_DEBUG"))
+			k = RP_ENV_DEBUG;
+		else if (INIT_ENV_IS(e, n, "LD_PRELOAD"))
+			k = RP_ENV_PRELOAD;
+		else if (INIT_ENV_IS(e, n, "RAMDIR_FDS"))
+			k = RP_ENV_FDS;
+		else if (INIT_ENV_IS(e, n, "RAMDIR_CWD"))
+			k = RP_ENV_CWD;
+		else if (INIT_ENV_IS(e, n, "RAMDIR_CWD_PWD"))
+			k = RP_ENV_CWD_PWD;
+		else if (INIT_ENV_IS(e, n, "PWD"))
+			k = RP_ENV_PWD;
+		else
+			continue;
+		if (!env[k])
+			env[k] = eq + 1;
+	}
+}
+
+static void init_config(struct rd_config *cfg, const char *const env[RP_ENV_N])
 {
 	const char *v;
 
 	rd_config_default(cfg);
 	cfg->shared = 1;
 	cfg->roots = rp_pfx.n > 1 ? (unsigned)rp_pfx.n : 0; /* one mount root per prefix */
-	v = getenv("RAMDIR_QUOTA");
+	v = env[RP_ENV_QUOTA];
 	if (v && *v && rd_parse_size(v, &cfg->quota) < 0)
 		init_die("RAMDIR_QUOTA='%s' is not a size (use bytes or K/M/G/T, e.g. 256M)", v);
-	v = getenv("RAMDIR_MAX_NODES");
+	v = env[RP_ENV_MAX_NODES];
 	if (v && *v) {
 		char *end;
 		unsigned long long n = strtoull(v, &end, 10);
@@ -85,7 +156,7 @@ static void init_config(struct rd_config *cfg)
 			init_die("RAMDIR_MAX_NODES='%s' is not a positive whole number", v);
 		cfg->max_nodes = n;
 	}
-	v = getenv("RAMDIR_MEMORY_GUARD");
+	v = env[RP_ENV_GUARD];
 	if (v && *v) {
 		if (!strcmp(v, "none"))
 			cfg->guard = RD_GUARD_NONE;
@@ -96,7 +167,7 @@ static void init_config(struct rd_config *cfg)
 		else
 			init_die("RAMDIR_MEMORY_GUARD='%s' is not one of none, init, per-write", v);
 	}
-	v = getenv("RAMDIR_DEBUG");
+	v = env[RP_ENV_DEBUG];
 	if (v && *v) {
 		rp.debug = strstr(v, "all") ? ~0u : 0;
 		rp.debug |= strstr(v, "calls") ? RP_DBG_CALLS : 0;
@@ -147,22 +218,39 @@ static int init_num(const char **p, unsigned long long *out)
 	return 0;
 }
 
-/* Copy an environment value into rp.arena_env (cut to fit, as snprintf
- * did; the value is never that long). */
-static void init_arena_env(const char *v)
+/* Decimal digits of v at p; returns the end. */
+static char *init_put_num(char *p, unsigned long long v)
 {
-	size_t len = strlen(v);
+	char tmp[24];
+	int n = 0;
 
-	if (len >= sizeof rp.arena_env)
-		len = sizeof rp.arena_env - 1;
-	memcpy(rp.arena_env, v, len);
-	rp.arena_env[len] = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* rp.arena_head: "<fd>:<quota>:<max nodes>:", RAMDIR_ARENA's value up to
+ * the prefix list. By hand, like the parse: snprintf's pages again. */
+static void init_arena_head(int fd, unsigned long long quota, unsigned long long nodes)
+{
+	char *p = rp.arena_head; /* 3 numbers of at most 20 digits and 3 colons: fits */
+
+	p = init_put_num(p, (unsigned long long)fd);
+	*p++ = ':';
+	p = init_put_num(p, quota);
+	*p++ = ':';
+	p = init_put_num(p, nodes);
+	*p++ = ':';
+	*p = 0;
 }
 
 /* Join the parent's tree if it was made with the same settings. */
-static int init_join(const struct rd_config *cfg)
+static int init_join(const struct rd_config *cfg, const char *v)
 {
-	const char *v = getenv(RP_ARENA_ENV), *p = v;
+	const char *p = v;
 	unsigned long long ufd, q, nodes;
 	int fd;
 
@@ -183,7 +271,7 @@ static int init_join(const struct rd_config *cfg)
 		return 0;
 	}
 	rp.arena_fd = fd;
-	init_arena_env(v);
+	init_arena_head(fd, q, nodes);
 	rp_debug(RP_DBG_INIT, "joined tree on fd %d", fd);
 	return 1;
 }
@@ -191,6 +279,7 @@ static int init_join(const struct rd_config *cfg)
 static void init_create(const struct rd_config *cfg)
 {
 	char val[RP_PATH_MAX + 64];
+	size_t head;
 	int rc = rd_tree_create(cfg, &rp.tree), fd;
 
 	if (rc == -ENOMEM && cfg->guard != RD_GUARD_NONE)
@@ -203,10 +292,11 @@ static void init_create(const struct rd_config *cfg)
 	if (fd < 0)
 		init_die("cannot keep the arena descriptor: %s", strerror(errno));
 	rp.arena_fd = fd;
-	snprintf(val, sizeof val, "%d:%llu:%llu:%s", fd, (unsigned long long)cfg->quota,
-		 (unsigned long long)cfg->max_nodes, rp_pfx.list);
+	init_arena_head(fd, cfg->quota, cfg->max_nodes);
+	head = strlen(rp.arena_head);
+	memcpy(val, rp.arena_head, head);
+	memcpy(val + head, rp_pfx.list, strlen(rp_pfx.list) + 1); /* both fit: see rp_prefix_parse */
 	setenv(RP_ARENA_ENV, val, 1);
-	init_arena_env(val);
 	rp_debug(RP_DBG_INIT, "new tree, quota %llu, arena fd %d", (unsigned long long)cfg->quota, fd);
 }
 
@@ -302,26 +392,29 @@ static void init_tree_cred(void)
 __attribute__((constructor(101))) static void rp_init(void)
 {
 	struct rd_config cfg;
-	const char *v = getenv("RAMDIR_PREFIX");
+	const char *env[RP_ENV_N] = {0}, *v;
 
+	init_env(env);
+	v = env[RP_ENV_PREFIX];
 	if (!v || !*v)
 		return; /* inert: everything passes through */
 	init_prefix(v);
-	init_config(&cfg);
-	if (!init_join(&cfg))
+	init_config(&cfg, env);
+	if (!init_join(&cfg, env[RP_ENV_ARENA]))
 		init_create(&cfg);
+	rp_exec_capture(env);
 	rd_tree_set_pid(rp.tree, (uint32_t)syscall(SYS_getpid)); /* syscall(): a page already in use */
 	/* No rd_reap_due() here: at the first tree descriptor (fd.c). Nothing
 	 * in the constructor loads through the arena mapping, so a process
 	 * that never uses the tree never populates it. */
 	init_tree_cred();
 	{
-		int inherited = rp_handoff_adopt();
+		int inherited = rp_handoff_adopt(env[RP_ENV_FDS]);
 
 		if (inherited >= 0)
 			init_placeholder_inherit(inherited);
 	}
 	rp_cwd_refresh();
-	rp_cwd_adopt();
+	rp_cwd_adopt(env);
 	atexit(rp_handoff_exit);
 }

@@ -46,7 +46,7 @@ struct map_ent {
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct map_ent *map_tab; /* grown with REAL(mmap): malloc may call munmap */
 static size_t map_n, map_cap;
-static size_t map_live;         /* read without the lock: 0 = nothing to do */
+static size_t map_live RP_HOT;  /* read without the lock: 0 = nothing to do */
 
 static int map_grow(void)
 {

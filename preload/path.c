@@ -11,15 +11,35 @@
 
 #include "rp.h"
 
-/* The real working directory, cached (kept current by chdir/fchdir). */
+/*
+ * The real working directory, cached and asked for at the first relative
+ * path that needs it: most processes never resolve one against a real
+ * directory, and the getcwd at start-up cost each of them a system call
+ * and a page fault on this buffer. chdir and fchdir to a real directory
+ * move path_cwd_gen; the cache is current while path_cwd_have equals it
+ * (a chdir in another thread during a fetch leaves it stale, not wrong).
+ */
 static char path_cwd[RP_PATH_MAX];
 static int path_cwd_ok;
+static unsigned path_cwd_gen RP_HOT = 1, path_cwd_have;
 
 void rp_cwd_refresh(void)
 {
-	long n = syscall(SYS_getcwd, path_cwd, sizeof path_cwd);
+	__atomic_add_fetch(&path_cwd_gen, 1, __ATOMIC_ACQ_REL);
+}
 
-	path_cwd_ok = n > 0 && path_cwd[0] == '/';
+/* The cached real working directory, or NULL if it has no usable name. */
+static const char *path_real_cwd(void)
+{
+	unsigned gen = __atomic_load_n(&path_cwd_gen, __ATOMIC_ACQUIRE);
+
+	if (__atomic_load_n(&path_cwd_have, __ATOMIC_ACQUIRE) != gen) {
+		long n = syscall(SYS_getcwd, path_cwd, sizeof path_cwd);
+
+		path_cwd_ok = n > 0 && path_cwd[0] == '/';
+		__atomic_store_n(&path_cwd_have, gen, __ATOMIC_RELEASE);
+	}
+	return path_cwd_ok ? path_cwd : NULL;
 }
 
 /* abs is prefix k or below it: at names its tree path. 1, or -errno. */
@@ -121,7 +141,7 @@ int rp_path(int dirfd, const char *path, struct rp_at *at)
 			at->path = path;
 			return 1;
 		}
-		return path_relative(path_cwd_ok ? path_cwd : NULL, path, at);
+		return path_relative(path_real_cwd(), path, at);
 	}
 	fh = rp_fd_get(dirfd);
 	if (!fh)

@@ -10,7 +10,9 @@
 
 #include "rp.h"
 
-struct rp_prefixes rp_pfx;
+struct rp_prefixes rp_pfx RP_HOT;
+/* For a RAMDIR_PREFIX too long for rp_pfx.small: touched only then. */
+static char prefix_big[2 * RP_PATH_MAX];
 
 static const char prefix_digits[] = "0123456789abcdef";
 
@@ -70,8 +72,9 @@ int rp_prefix_parse(const char *val, char *err, size_t errlen)
 	char *list;
 	int n = 0;
 
-	/* No memset of rp_pfx: it is zero (bss) and parsed once; clearing its
-	 * 8 KiB cost every process two page faults for nothing. */
+	/* Normalising never lengthens a prefix, so the paths take at most
+	 * strlen(val) + 1 bytes and the list as much again. */
+	rp_pfx.paths = strlen(val) < sizeof rp_pfx.small / 2 ? rp_pfx.small : prefix_big;
 	for (;;) {
 		const char *colon = strchr(p, ':'), *why;
 		size_t slen = colon ? (size_t)(colon - p) : strlen(p), len, parent;

@@ -55,10 +55,32 @@ void *rp_resolve_one(void **slot, const char *name);
 		 ? rp_real.name                                                         \
 		 : (__typeof__(rp_real.name))rp_resolve_one((void **)&rp_real.name, #name))
 
+/*
+ * RP_HOT: state that every process touches when it starts, forks or exits,
+ * even one that never uses the tree (/bin/true started from a shell on
+ * it). It all goes into .data, which starts on the page the loader writes
+ * anyway (relocations, and the zeroing of the partial page where .bss
+ * begins), instead of one fresh .bss page per variable: a first write to
+ * a page is a page fault of 2.5 to 8 us here, and a spawn used to take
+ * seven of them in the library's variables (DESIGN.md 9, "Start-up cost").
+ * Only small objects: a big one would push the rest onto other pages.
+ */
+#define RP_HOT __attribute__((section(".data.rp_hot")))
+
+/* ---- the start-up environment (init.c) ---- */
+/* The variables the constructor reads, found in one pass over environ
+ * (the first occurrence of a name counts, as for getenv; NULL: absent). The
+ * first RP_ENV_PASSED are the ones exec passes on to new images (exec.c). */
+enum {
+	RP_ENV_ARENA, RP_ENV_PREFIX, RP_ENV_QUOTA, RP_ENV_MAX_NODES, RP_ENV_GUARD, RP_ENV_DEBUG,
+	RP_ENV_PRELOAD, RP_ENV_PASSED = RP_ENV_PRELOAD + 1,
+	RP_ENV_FDS = RP_ENV_PASSED, RP_ENV_CWD, RP_ENV_CWD_PWD, RP_ENV_PWD, RP_ENV_N
+};
+/* exec.c: keep copies of the passed-on values (env[0 .. RP_ENV_PASSED)). */
+void rp_exec_capture(const char *const env[RP_ENV_N]);
+
 /* ---- process state (init.c) ---- */
-/* Every field is written at start-up: the small ones first and one string
- * after them, so that a process start dirties one page of this, not four
- * (the prefixes themselves are in rp_pfx). */
+/* Every field is written at start-up (RP_HOT). */
 struct rp_state {
 	rd_tree *tree;          /* NULL: the library is inert (no prefix) */
 	rd_fh cwd;              /* working directory inside the tree, 0 if outside */
@@ -67,7 +89,9 @@ struct rp_state {
 	int arena_fd;           /* the inheritable arena descriptor children join by */
 	unsigned long long arena_ino; /* the arena memfd's inode (handoff.c) */
 	unsigned debug;         /* RAMDIR_DEBUG categories */
-	char arena_env[RP_PATH_MAX + 64]; /* RAMDIR_ARENA naming this tree */
+	/* RAMDIR_ARENA naming this tree is arena_head then rp_pfx.list
+	 * (exec.c): "<fd>:<quota>:<max nodes>:" here, the list kept once. */
+	char arena_head[64];
 };
 extern struct rp_state rp;
 /* The placeholder descriptor, made at the first call: -1 (errno) if it
@@ -75,7 +99,14 @@ extern struct rp_state rp;
 int rp_placeholder(void);
 
 enum { RP_DBG_CALLS = 1, RP_DBG_PATH = 2, RP_DBG_FD = 4, RP_DBG_INIT = 8 };
-void rp_debug(unsigned cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rp_debug_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A trace line if category cat is on; the test is inline so that a call
+ * site costs no call (and no page of code) while tracing is off. */
+#define rp_debug(cat, ...)                              \
+	do {                                            \
+		if (unlikely(rp.debug & (cat)))         \
+			rp_debug_line(__VA_ARGS__);     \
+	} while (0)
 
 /* ---- the single core-result to -1/errno conversion ---- */
 static inline long rp_ret(long rc)
@@ -119,7 +150,7 @@ int rp_spawn_prepare(struct rp_spawn *s, const posix_spawn_file_actions_t *fa,
 		     const posix_spawn_file_actions_t **fa_out);
 size_t rp_handoff_spawn(struct rp_spawn *s, char *b, size_t size);
 void rp_spawn_done(struct rp_spawn *s, int spawned);
-int rp_handoff_adopt(void);
+int rp_handoff_adopt(const char *fds);
 void rp_handoff_exit(void);
 /* Forget fd's tree file (returns it, 0 if none); the caller closes it. */
 rd_fh rp_fd_forget(int fd);
@@ -188,7 +219,7 @@ FILE *rp_mounts_fopen(const char *file, const char *mode, FILE *(*real_fopen)(co
 /* Re-read the real working directory (start-up, and after a real chdir). */
 void rp_cwd_refresh(void);
 /* Start-up: take over a tree working directory the parent had (cwd.c). */
-void rp_cwd_adopt(void);
+void rp_cwd_adopt(const char *const env[RP_ENV_N]);
 void rp_cwd_adopt_fh(rd_fh fh);
 /* For exec: 1 and the working directory's absolute name if it is in the
  * tree, 0 if it is not, -1 if it cannot be named (removed). */
@@ -222,11 +253,11 @@ struct rp_prefixes {
 		uint32_t parent;      /* length of its parent's name, 0 for "/" */
 	} at[RP_MAX_PREFIXES];
 	const char *list;             /* normalised, ':'-joined: what RAMDIR_ARENA carries */
-	/* The prefixes, each NUL-terminated (at most RP_PATH_MAX bytes), and
-	 * right after them the list (as much again): one page for both in the
-	 * usual case, where two arrays of RP_PATH_MAX took two (every process
-	 * writes them at start-up; a page fault costs about 2.4 us). */
-	char paths[2 * RP_PATH_MAX];
+	/* The prefixes, each NUL-terminated, and right after them the list:
+	 * in `small` (RP_HOT, with the rest of this) unless RAMDIR_PREFIX is
+	 * long, then in a bss buffer of 2 * RP_PATH_MAX (prefix.c). */
+	char *paths;
+	char small[384];
 };
 extern struct rp_prefixes rp_pfx;
 /* Parse and check the list (also sets rp.prefix to the first); -1 and a

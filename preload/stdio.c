@@ -39,7 +39,7 @@ struct stdio_cookie {
 #define STDIO_BUCKETS 64
 static struct stdio_cookie *stdio_reg[STDIO_BUCKETS];
 static pthread_mutex_t stdio_lock = PTHREAD_MUTEX_INITIALIZER;
-static int stdio_live; /* registered cookies: at 0 fileno skips the lock */
+static int stdio_live RP_HOT; /* registered cookies: at 0 fileno skips the lock */
 
 struct stdio_mode {
 	int flags;       /* open(2) flags */

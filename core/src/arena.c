@@ -138,10 +138,33 @@ static int arena_fd_high(int fd)
 	return (int)hi;
 }
 
+/*
+ * Handles. A process's first one is static: most processes on a tree
+ * (every one a shell or make starts) attach and never allocate anything
+ * else, and this calloc was their first malloc, which sets the heap up (a
+ * getrandom, two brk and two page faults). Later handles (tests, tools
+ * holding several trees) are allocated.
+ */
+static rd_tree arena_first RD_HOT;
+static int arena_first_used RD_HOT;
+
+static void arena_handle_free(rd_tree *t)
+{
+	if (t == &arena_first) {
+		memset(t, 0, sizeof *t);
+		__atomic_store_n(&arena_first_used, 0, __ATOMIC_RELEASE);
+	} else {
+		free(t);
+	}
+}
+
 static rd_tree *arena_handle(void)
 {
-	rd_tree *t = calloc(1, sizeof *t);
+	int idle = 0;
+	rd_tree *t = &arena_first;
 
+	if (!__atomic_compare_exchange_n(&arena_first_used, &idle, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
 	t->uid = (uid_t)syscall(SYS_geteuid);
@@ -181,7 +204,7 @@ int rd_tree_create(const struct rd_config *cfg, rd_tree **out)
 			rc = -errno;
 			if (fd >= 0)
 				syscall(SYS_close, (int)fd);
-			free(t);
+			arena_handle_free(t);
 			return rc;
 		}
 		t->fd = arena_fd_high((int)fd);
@@ -238,10 +261,11 @@ int rd_tree_attach(int fd, rd_tree **out)
 		t->fd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
 	if (t->fd < 0) {
 		rc = -errno;
-		free(t);
+		arena_handle_free(t);
 		return (int)rc;
 	}
 	t->size = probe.arena_size;
+	t->nroots = probe.nroots ? probe.nroots : 1; /* fixed at creation */
 	t->base = arena_map(t->size, t->fd);
 	if (!t->base) {
 		rc = -errno;
@@ -266,7 +290,7 @@ void rd_tree_close(rd_tree *t)
 		syscall(SYS_munmap, t->base, t->size);
 	if (t->fd >= 0)
 		syscall(SYS_close, t->fd);
-	free(t);
+	arena_handle_free(t);
 }
 
 void rd_tree_set_cred(rd_tree *t, uid_t uid, gid_t gid, const gid_t *groups, int ngroups)

@@ -59,10 +59,10 @@ static struct lookup_ent lookup_tab[LOOKUP_SLOTS];
 /* Admission: a path is kept on its second miss, so one-off walks (a file
  * created, then read once) do not pay for copying their path. */
 static uint32_t lookup_seen[256];
-static rd_tree *lookup_owner;   /* the tree the table serves, NULL: free */
-static uint64_t lookup_newest[2]; /* generation of the newest failure / success kept */
-static uint64_t lookup_last;    /* gen[GEN_POS] at the previous cached walk */
-static int lookup_claimed;      /* the table had an owner once: it may hold entries */
+static rd_tree *lookup_owner RD_HOT; /* the tree the table serves, NULL: free */
+static uint64_t lookup_newest[2] RD_HOT; /* generation of the newest failure / success kept */
+static uint64_t lookup_last RD_HOT; /* gen[GEN_POS] at the previous cached walk */
+static int lookup_claimed RD_HOT; /* the table had an owner once: it may hold entries */
 
 /* The table for t, claiming it if free; NULL: bypass. Under t's lock. */
 static struct lookup_ent *lookup_table(rd_tree *t)

@@ -32,20 +32,21 @@ int roots_escape(const char *rest, int root, int hops)
 }
 
 /*
- * Read from the memfd rather than through the mapping when there is one:
- * every process that joins a tree asks this in its constructor, and the
- * first load through the mapping would populate it (a shared-memory fault,
- * page tables made and torn down at exit: about 15 us measured) in a
- * process that may never use the tree (/bin/true, most of a build's
- * shells). nroots never changes after rd_tree_create.
+ * Not read through the mapping when attached: every process that joins a
+ * tree asks this in its constructor, and the first load through the
+ * mapping would populate it (a shared-memory fault, page tables made and
+ * torn down at exit: about 15 us measured) in a process that may never use
+ * the tree (/bin/true, most of a build's shells). rd_tree_attach keeps it
+ * from the superblock it reads anyway (nroots never changes after
+ * rd_tree_create), which also saved the pread this used to make.
  */
 int rd_tree_roots(rd_tree *t)
 {
-	uint32_t n;
+	uint32_t n = t->nroots;
 
-	if (t->fd < 0 || syscall(SYS_pread64, t->fd, &n, sizeof n, (long)offsetof(struct rd_super, nroots)) !=
-				 (long)sizeof n)
-		n = SUPER(t)->nroots;
+	if (n) /* attached: read with the superblock, so the mapping stays untouched */
+		return (int)n;
+	n = SUPER(t)->nroots;
 	return n ? (int)n : 1;
 }
 
