@@ -28,21 +28,28 @@
 
 /* /// The environment COMMAND gets ///////////////////////////////////// */
 
-/* libramdir.so beside our own binary: BIN/../lib/libramdir.so. */
-static void main_lib_path(char *out, size_t len)
+void launch_lib_path(const char *name, char *out, size_t len)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	char *slash;
-	int fd;
 
 	if (n <= 0)
 		launch_die("cannot find my own binary: %s", strerror(errno));
 	self[n] = 0;
 	slash = strrchr(self, '/');
 	*slash = 0;
-	if (snprintf(out, len, "%s/../lib/libramdir.so", self) >= (int)len)
+	if (snprintf(out, len, "%s/../lib/%s", self, name) >= (int)len)
 		launch_die("the path of my own binary is too long");
+}
+
+/* libramdir.so beside our own binary: BIN/../lib/libramdir.so. */
+static void main_lib_path(char *out, size_t len)
+{
+	char self[PATH_MAX];
+	int fd;
+
+	launch_lib_path("libramdir.so", out, len);
 	fd = open(out, O_RDONLY | O_CLOEXEC); /* as ld.so will: effective ids */
 	if (fd < 0)
 		launch_die("cannot read libramdir.so at '%s' (%s); reinstall ramdir", out,
