@@ -51,6 +51,15 @@ const char *launch_root(const struct launch_opts *o, int k);
 void launch_report(FILE *f, const struct rd_stats *base, const struct rd_stats *end, double secs);
 const char *launch_human(uint64_t bytes, char *buf, size_t len);
 
+/* ramdir.c: BIN/../lib/NAME, BIN the directory of our own binary, where
+ * libramdir.so and the ZIP module are installed. */
+void launch_lib_path(const char *name, char *out, size_t len);
+
+/* launch_zip.c: stop with one line naming the ZIP module (and why) unless
+ * it can be loaded; option and arg name what asked for a ZIP. The module
+ * file also defines the launcher's rd_import_zip and rd_export_zip. */
+void launch_zip_need(const char *option, const char *arg);
+
 void launch_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 #endif

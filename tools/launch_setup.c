@@ -128,6 +128,8 @@ void launch_check_export(const char *dest, const struct launch_opts *o)
 		launch_die("--export '%s': %s; give a path ramdir can create", dest, strerror(errno));
 	}
 	setup_export_probe(dest);
+	if (setup_is_zip(dest))
+		launch_zip_need("--export", dest);
 }
 
 /* /// Tree paths /////////////////////////////////////////////////////// */
@@ -235,6 +237,8 @@ void launch_check_imports(const struct launch_opts *o)
 			launch_die("--import '%s': %s; give one ramdir can read", im.src,
 				   strerror(errno));
 		close(fd);
+		if (!S_ISDIR(st.st_mode))
+			launch_zip_need("--import", im.src);
 	}
 }
 

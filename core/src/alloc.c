@@ -171,10 +171,17 @@ static int alloc_take(rd_tree *t, uint64_t *idx, int fill, int *fresh)
 		return 0;
 	}
 	if (s->bump >= s->populated) {
-		uint64_t n = s->npages - s->bump;
+		/* As many pages as fresh memory gave so far, RD_POPULATE_FIRST to
+		 * RD_POPULATE_BATCH: a small tree (the launcher's root and /tmp
+		 * take 4 pages) no longer populates 60 it never uses, about
+		 * 1.5 us a page and again to free them at exit; a growing one
+		 * pays four more madvise calls on its way to full batches. */
+		uint64_t n = s->bump < RD_POPULATE_FIRST ? RD_POPULATE_FIRST : s->bump;
 
 		if (n > RD_POPULATE_BATCH)
 			n = RD_POPULATE_BATCH;
+		if (n > s->npages - s->bump)
+			n = s->npages - s->bump;
 		arena_populate(t, page_off(t, s->bump), n * RD_PAGE);
 		s->populated = s->bump + n;
 	}

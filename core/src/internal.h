@@ -37,6 +37,7 @@
 #define RD_INLINE_MAX 2016u     /* files up to this size live in one slab object */
 #define RD_SHORT_SYMLINK 128u   /* tmpfs keeps shorter targets in the inode: 0 blocks */
 #define RD_POPULATE_BATCH 64u   /* pages pre-faulted at once from fresh memory */
+#define RD_POPULATE_FIRST 4u    /* ... at first: batches double from this one */
 #define RD_WARM_MAX_PAGES 8192u /* free pages always kept populated (32 MiB) */
 #define RD_WARM_IDLE_NS 1000000000ull /* more kept while reused: punched after 1 s idle */
 

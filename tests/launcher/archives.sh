@@ -6,7 +6,8 @@
 # bomb, over the quota or the node limit) and export (exists, not empty,
 # not writable, under the prefix) stops before COMMAND with one line and
 # exit 125 and leaves nothing behind; a killed export never leaves a
-# destination that looks complete. Usage: archives.sh PATH/TO/ramdir
+# destination that looks complete; without the ZIP module a ZIP is refused
+# up front and directories still work. Usage: archives.sh PATH/TO/ramdir
 source "$(dirname "$0")/lib.sh"
 R=$RAMDIR
 
@@ -239,5 +240,26 @@ wait "$pid" 2>/dev/null
 expect "killed during the export: no big-dir" "$(ls -d big-dir 2>&1)" \
 	"ls: cannot access 'big-dir': No such file or directory"
 expect "  only a partial directory named as such" "$(compgen -G 'big-dir.ramdir-partial-*' | wc -l)" 1
+
+echo "--- without the ZIP module"
+# The launcher loads lib/libramdir_zip.so only for a ZIP: a copy of it
+# beside libramdir.so alone runs directories, and refuses a ZIP up front.
+mkdir -p nomod/bin nomod/lib nomod-src
+cp "$R" nomod/bin/ramdir
+cp "$(dirname "$R")/../lib/libramdir.so" nomod/lib/
+echo x >nomod-src/f
+"$R" -e nomod.zip sh -c 'echo x > /ram/f'
+mod="$WORK/nomod/bin/../lib/libramdir_zip.so"
+before=$(snapshot)
+check "a ZIP import: one line naming the module" 125 "" \
+	"ramdir: --import 'nomod.zip' is a ZIP archive, but the ZIP module '$mod' cannot be read (No such file or directory); reinstall ramdir" \
+	-- nomod/bin/ramdir -i nomod.zip sh -c 'echo COMMAND ran'
+check "a ZIP export: the same, before COMMAND" 125 "" \
+	"ramdir: --export 'nomod-out.zip' is a ZIP archive, but the ZIP module '$mod' cannot be read (No such file or directory); reinstall ramdir" \
+	-- nomod/bin/ramdir -e nomod-out.zip sh -c 'echo COMMAND ran'
+expect "  left nothing" "$(snapshot)" "$before"
+check "directories need no module" 0 "x" "" \
+	-- nomod/bin/ramdir -i nomod-src:/in -e nomod-out sh -c 'cat /ram/in/f'
+expect "  exported" "$(cat nomod-out/in/f)" "x"
 
 lt_done
