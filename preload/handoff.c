@@ -29,8 +29,6 @@
  * ends without exit() (_exit, a signal, an exec of a program without the
  * library) leaks its references: see DESIGN.md.
  */
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -39,23 +37,99 @@
 
 #define HANDOFF_ENV "RAMDIR_FDS"
 
-/* Append printf-formatted text to b (len/size), if it fits whole. */
-static int handoff_put(char *b, size_t size, size_t *len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
+ * The text is written and read by hand, not with snprintf and sscanf:
+ * a fork or vfork child builds it just before exec, and every image
+ * started in a tree working directory parses it in its constructor;
+ * snprintf's code is three pages and sscanf's five, each a page fault in
+ * a fresh image or a fork child (DESIGN.md 9, "Start-up cost").
+ */
 
-static int handoff_put(char *b, size_t size, size_t *len, const char *fmt, ...)
+/* v in base 10 or 16 (lower case) at p; returns the end. */
+static char *handoff_num(char *p, unsigned long long v, unsigned base)
 {
-	va_list ap;
-	int n;
+	char tmp[24];
+	int n = 0;
 
-	va_start(ap, fmt);
-	n = vsnprintf(b + *len, size - *len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= size - *len) {
+	do {
+		unsigned d = (unsigned)(v % base);
+
+		tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + (d - 10));
+	} while ((v /= base) != 0);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* Append item (n bytes) to b (len/size), if it fits whole. */
+static int handoff_put(char *b, size_t size, size_t *len, const char *item, size_t n)
+{
+	if (n >= size - *len) {
 		b[*len] = 0;
 		return -1;
 	}
-	*len += (size_t)n;
+	memcpy(b + *len, item, n);
+	*len += n;
+	b[*len] = 0;
 	return 0;
+}
+
+/* " <fd>=<fh>": a descriptor to adopt. */
+static int handoff_put_fd(char *b, size_t size, size_t *len, int fd, rd_fh fh)
+{
+	char t[48], *p = t;
+
+	*p++ = ' ';
+	p = handoff_num(p, (unsigned)fd, 10);
+	*p++ = '=';
+	p = handoff_num(p, fh, 16);
+	return handoff_put(b, size, len, t, (size_t)(p - t));
+}
+
+/* " x<fh>" (a reference to drop) or " c<fh>" (the working directory). */
+static int handoff_put_tag(char *b, size_t size, size_t *len, char tag, rd_fh fh)
+{
+	char t[32], *p = t;
+
+	*p++ = ' ';
+	*p++ = tag;
+	p = handoff_num(p, fh, 16);
+	return handoff_put(b, size, len, t, (size_t)(p - t));
+}
+
+/* A number in base 10 or 16 at *p (moved past it); -1 if there is none. */
+static int handoff_parse(const char **p, unsigned base, unsigned long long *out)
+{
+	const char *s = *p;
+	unsigned long long v = 0;
+
+	for (;; s++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a') + 10;
+		else
+			break;
+		if (v > (~0ull - d) / base)
+			return -1;
+		v = v * base + d;
+	}
+	if (s == *p)
+		return -1;
+	*out = v;
+	*p = s;
+	return 0;
+}
+
+/* Is the character at *p c? Then move past it. */
+static int handoff_skip(const char **p, char c)
+{
+	if (**p != c)
+		return 0;
+	(*p)++;
+	return 1;
 }
 
 /* The arena's inode: a nested program on a tree of its own must not take
@@ -80,11 +154,20 @@ static int handoff_head(char *b, size_t size, size_t *len, char kind, int pid)
 	struct stat st = {0};
 	int ph = __atomic_load_n(&rp.placeholder, __ATOMIC_ACQUIRE);
 
+	char t[96], *p = t;
+
 	if (ph < 0 || syscall(SYS_fstat, ph, &st) < 0)
 		st.st_dev = st.st_ino = 0;
 	*len = 0;
-	return handoff_put(b, size, len, "%c%d %llu %llu:%llu", kind, pid, handoff_arena_ino(),
-			   (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	*p++ = kind; /* "<kind><pid> <arena ino> <dev>:<ino>" */
+	p = handoff_num(p, (unsigned)pid, 10);
+	*p++ = ' ';
+	p = handoff_num(p, handoff_arena_ino(), 10);
+	*p++ = ' ';
+	p = handoff_num(p, (unsigned long long)st.st_dev, 10);
+	*p++ = ':';
+	p = handoff_num(p, (unsigned long long)st.st_ino, 10);
+	return handoff_put(b, size, len, t, (size_t)(p - t));
 }
 
 /*
@@ -118,11 +201,11 @@ size_t rp_handoff_exec(char *b, size_t size)
 		if (fl < 0)
 			continue;
 		any = 1;
-		if ((fl & FD_CLOEXEC) ? handoff_put(b, size, &len, " x%" PRIx64, (uint64_t)fh)
-				      : handoff_put(b, size, &len, " %d=%" PRIx64, fd, (uint64_t)fh))
+		if ((fl & FD_CLOEXEC) ? handoff_put_tag(b, size, &len, 'x', fh)
+				      : handoff_put_fd(b, size, &len, fd, fh))
 			break;
 	}
-	if (rp.cwd && handoff_put(b, size, &len, " c%" PRIx64, (uint64_t)rp.cwd) == 0)
+	if (rp.cwd && handoff_put_tag(b, size, &len, 'c', rp.cwd) == 0)
 		any = 1;
 	return any ? len : 0;
 }
@@ -152,7 +235,7 @@ size_t rp_handoff_vfork(struct rp_vf *vf, char *b, size_t size)
 
 		if (!fh || (fl = REAL(fcntl)(fd, F_GETFD)) < 0 || (fl & FD_CLOEXEC))
 			continue;
-		if (handoff_put(b, size, &len, " %d=%" PRIx64, fd, (uint64_t)fh) < 0)
+		if (handoff_put_fd(b, size, &len, fd, fh) < 0)
 			break;
 		if (rp_vf_give(vf, fh) < 0) { /* no reference: leave it out */
 			len = was;
@@ -161,7 +244,7 @@ size_t rp_handoff_vfork(struct rp_vf *vf, char *b, size_t size)
 		}
 		any = 1;
 	}
-	if (cwd && handoff_put(b, size, &len, " c%" PRIx64, (uint64_t)cwd) == 0) {
+	if (cwd && handoff_put_tag(b, size, &len, 'c', cwd) == 0) {
 		if (rp_vf_give(vf, cwd) == 0) {
 			any = 1;
 		} else {
@@ -405,14 +488,14 @@ size_t rp_handoff_spawn(struct rp_spawn *s, char *b, size_t size)
 	for (int i = 0; i < s->n; i++) {
 		if (s->cloexec[i])
 			continue;
-		if (handoff_put(b, size, &len, " %d=%" PRIx64, s->fd[i], (uint64_t)s->fh[i]) < 0)
+		if (handoff_put_fd(b, size, &len, s->fd[i], s->fh[i]) < 0)
 			break;
 		if (rd_fh_give(rp.tree, s->fh[i], 1) == 0)
 			s->ref[s->nref++] = s->fh[i];
 		any = 1;
 	}
 	if (rp.cwd && s->nref < RP_SPAWN_MAX && rd_fh_give(rp.tree, rp.cwd, 1) == 0) {
-		if (handoff_put(b, size, &len, " c%" PRIx64, (uint64_t)rp.cwd) == 0) {
+		if (handoff_put_tag(b, size, &len, 'c', rp.cwd) == 0) {
 			s->ref[s->nref++] = rp.cwd;
 			any = 1;
 		} else {
@@ -438,41 +521,45 @@ static int handoff_is_placeholder(int fd, unsigned long long dev, unsigned long 
  * placeholder (for this image to use as its own), or -1. */
 int rp_handoff_adopt(const char *v)
 {
-	const char *p;
-	unsigned long long arena, dev, ino;
+	const char *p = v;
+	unsigned long long pid, arena, dev, ino;
 	char kind;
-	int pid, n, ph = -1;
+	int ph = -1;
 
 	if (!v)
 		return -1;
-	if (sscanf(v, "%c%d %llu %llu:%llu%n", &kind, &pid, &arena, &dev, &ino, &n) != 5 ||
-	    !((kind == 'e' && pid == (int)getpid()) || (kind == 's' && pid == (int)getppid())) ||
+	kind = *p ? *p++ : 0;
+	if (handoff_parse(&p, 10, &pid) < 0 || !handoff_skip(&p, ' ') || handoff_parse(&p, 10, &arena) < 0 ||
+	    !handoff_skip(&p, ' ') || handoff_parse(&p, 10, &dev) < 0 || !handoff_skip(&p, ':') ||
+	    handoff_parse(&p, 10, &ino) < 0 ||
+	    !((kind == 'e' && pid == (unsigned long long)getpid()) ||
+	      (kind == 's' && pid == (unsigned long long)getppid())) ||
 	    arena != handoff_arena_ino()) {
 		unsetenv(HANDOFF_ENV);
 		return -1;
 	}
-	for (p = v + n; *p == ' ';) {
-		unsigned long long fh;
-		int fd, m;
+	while (handoff_skip(&p, ' ')) {
+		unsigned long long fh, fd;
 
-		p++;
-		if (*p == 'x' && sscanf(p + 1, "%llx%n", &fh, &m) == 1) {
+		if (handoff_skip(&p, 'x')) {
+			if (handoff_parse(&p, 16, &fh) < 0)
+				break;
 			rd_lock_release(rp.tree, fh, (uint32_t)getpid());
 			rd_close(rp.tree, fh);
-			p += 1 + m;
-		} else if (*p == 'c' && sscanf(p + 1, "%llx%n", &fh, &m) == 1) {
+		} else if (handoff_skip(&p, 'c')) {
+			if (handoff_parse(&p, 16, &fh) < 0)
+				break;
 			if (kind == 's')
 				rd_fh_take(rp.tree, fh);
 			rp_cwd_adopt_fh(fh);
-			p += 1 + m;
-		} else if (sscanf(p, "%d=%llx%n", &fd, &fh, &m) == 2) {
-			p += m;
-			if (fd >= 0 && handoff_is_placeholder(fd, dev, ino) && !rp_fd_get(fd)) {
+		} else if (handoff_parse(&p, 10, &fd) == 0 && handoff_skip(&p, '=') &&
+			   handoff_parse(&p, 16, &fh) == 0) {
+			if (fd <= 0x7fffffff && handoff_is_placeholder((int)fd, dev, ino) && !rp_fd_get((int)fd)) {
 				if (kind == 's')
 					rd_fh_take(rp.tree, fh);
-				rp_fd_set(fd, fh);
+				rp_fd_set((int)fd, fh);
 				if (ph < 0)
-					ph = fd;
+					ph = (int)fd;
 			} else if (kind == 's') {
 				rd_fh_give(rp.tree, fh, -1);
 			} else {
