@@ -38,6 +38,7 @@ static rd_fh cwd_get_fh(void)
 
 static int cwd_name(rd_fh dir, char *buf, size_t size);
 static int cwd_enter(const struct rp_at *at);
+static int cwd_check(rd_fh fh);
 
 /* A tree working directory must survive exec, where process memory does
  * not: it travels in RAMDIR_CWD, with the PWD seen when it was set so that
@@ -76,13 +77,21 @@ static void cwd_set(rd_fh fh)
 	cwd_export(fh);
 }
 
-int rp_cwd_name(char *buf, size_t size)
+int rp_cwd_name_of(rd_fh fh, char *buf, size_t size)
 {
-	rd_fh fh = cwd_get_fh();
-
 	if (!fh)
 		return 0;
 	return cwd_name(fh, buf, size) < 0 ? -1 : 1;
+}
+
+int rp_cwd_name(char *buf, size_t size)
+{
+	return rp_cwd_name_of(cwd_get_fh(), buf, size);
+}
+
+int rp_cwd_check(rd_fh fh)
+{
+	return cwd_check(fh);
 }
 
 /* The working directory an exec or spawn handed over (handoff.c): fh is a

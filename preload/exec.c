@@ -143,11 +143,12 @@ static void exec_env_put(char **out, size_t *n, char **txt, char *end, const cha
  * (about 2.4 us), and the 40 KiB (with 16 KiB for RAMDIR_FDS) put its
  * frames five pages apart.
  */
-static size_t exec_env_text(char *const envp[])
+static size_t exec_env_text(char *const envp[], const struct rp_spawn *sim)
 {
 	const char *pwd = exec_find(envp, "PWD");
+	rd_fh cwd = sim && sim->cwd_set ? sim->cwd : rp_cwd_fh();
 	size_t size = sizeof "RAMDIR_ARENA=" + strlen(rp.arena_head) + strlen(rp_pfx.list) + sizeof "RAMDIR_CWD=" +
-		      (rp_cwd_fh() ? RP_PATH_MAX : 0) +
+		      (cwd ? RP_PATH_MAX : 0) +
 		      sizeof "RAMDIR_CWD_PWD=" + (pwd ? strlen(pwd) : 0) + 16;
 
 	for (size_t i = 1; i < EXEC_NINHERIT; i++)
@@ -157,8 +158,11 @@ static size_t exec_env_text(char *const envp[])
 }
 
 /* Fill out (exec_env_count(envp) entries) and text (size bytes, at least
- * exec_env_text(envp)) with envp as the new image must get it. */
-static char **exec_env(char *const envp[], char **out, char *text, size_t size, const char *fds)
+ * exec_env_text(envp, sim)) with envp as the new image must get it. sim: a
+ * spawn's simulated file actions, whose chdir actions decide the child's
+ * working directory; NULL for an exec (this process's). */
+static char **exec_env(char *const envp[], char **out, char *text, size_t size, const char *fds,
+		       const struct rp_spawn *sim)
 {
 	char *txt = text, *end = text + size;
 	const char *pwd = exec_find(envp, "PWD");
@@ -182,7 +186,10 @@ static char **exec_env(char *const envp[], char **out, char *text, size_t size, 
 			exec_env_put(out, &n, &txt, end, exec_inherit[i], exec_saved[i]);
 	/* the name goes straight into text, after "RAMDIR_CWD=" */
 	if ((size_t)(end - txt) > sizeof "RAMDIR_CWD=") {
-		k = rp_cwd_name(txt + sizeof "RAMDIR_CWD=" - 1, (size_t)(end - txt) - (sizeof "RAMDIR_CWD=" - 1));
+		char *name = txt + sizeof "RAMDIR_CWD=" - 1;
+		size_t room = (size_t)(end - txt) - (sizeof "RAMDIR_CWD=" - 1);
+
+		k = sim && sim->cwd_set ? rp_cwd_name_of(sim->cwd, name, room) : rp_cwd_name(name, room);
 		if (k >= 0) {
 			memcpy(txt, "RAMDIR_CWD=", sizeof "RAMDIR_CWD=" - 1);
 			if (!k)
@@ -234,15 +241,16 @@ static size_t exec_fds_size(void)
 /* Declares `var`, the envp for an exec replacing this image, built from
  * envp, on the stack. */
 #define EXEC_ENV(var, envp)                                                                      \
-	char *var##_tab[exec_env_count(envp)], var##_text[exec_env_text(envp)];                  \
+	char *var##_tab[exec_env_count(envp)], var##_text[exec_env_text(envp, NULL)];            \
 	char var##_fds[exec_fds_size()];                                                         \
 	char **var = exec_env(envp, var##_tab, var##_text, sizeof var##_text,                    \
-			      exec_fds(var##_fds, sizeof var##_fds))
+			      exec_fds(var##_fds, sizeof var##_fds), NULL)
 
-/* The same for a spawned child, whose handoff text is fds (or NULL). */
-#define EXEC_ENV_SPAWN(var, envp, fds)                                                           \
-	char *var##_tab[exec_env_count(envp)], var##_text[exec_env_text(envp)];                  \
-	char **var = exec_env(envp, var##_tab, var##_text, sizeof var##_text, fds)
+/* The same for a spawned child, whose handoff text is fds (or NULL) and
+ * whose file actions were simulated in sim. */
+#define EXEC_ENV_SPAWN(var, envp, fds, sim)                                                      \
+	char *var##_tab[exec_env_count(envp)], var##_text[exec_env_text(envp, sim)];             \
+	char **var = exec_env(envp, var##_tab, var##_text, sizeof var##_text, fds, sim)
 
 /* Is path (as exec would resolve it) in the tree? Fills *at. */
 static int exec_ours(const char *path, struct rp_at *at)
@@ -686,11 +694,27 @@ static int spawn_tree(pid_t *pid, const char *path, struct rp_at *at, const posi
 	return rc;
 }
 
+/* A relative path is the kernel's to resolve in the child, after the file
+ * actions: against the tree directory a chdir action made current, or a
+ * real one it changed to. */
 static int spawn_path(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-		      const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+		      const posix_spawnattr_t *attr, char *const argv[], char *const envp[],
+		      const struct rp_spawn *sim)
 {
 	struct rp_at at;
-	int k = exec_ours(path, &at);
+	int k;
+
+	if (sim && sim->cwd_set && path[0] != '/') {
+		if (!sim->cwd)
+			return REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
+		at.base = sim->cwd;
+		at.path = path;
+		at.hops = 0;
+		at.self = 0;
+		k = 1;
+	} else {
+		k = exec_ours(path, &at);
+	}
 
 	if (k < 0)
 		return -k;
@@ -753,7 +777,8 @@ static int spawn_end(struct spawn_ctx *c, int rc)
 }
 
 static int spawn_search(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
-			const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
+			const posix_spawnattr_t *attr, char *const argv[], char *const envp[],
+			const struct rp_spawn *sim);
 
 RP_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 			  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
@@ -765,9 +790,9 @@ RP_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
 	if (rc)
 		return rc;
 	{
-		EXEC_ENV_SPAWN(env, envp, fds);
+		EXEC_ENV_SPAWN(env, envp, fds, rp.tree ? &c.sim : NULL);
 
-		return spawn_end(&c, spawn_path(pid, path, fa, attr, argv, env));
+		return spawn_end(&c, spawn_path(pid, path, fa, attr, argv, env, rp.tree ? &c.sim : NULL));
 	}
 }
 
@@ -781,20 +806,21 @@ RP_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 	if (rc)
 		return rc;
 	{
-		EXEC_ENV_SPAWN(envp, envp_in, fds);
+		EXEC_ENV_SPAWN(envp, envp_in, fds, rp.tree ? &c.sim : NULL);
 
-		return spawn_end(&c, spawn_search(pid, file, fa, attr, argv, envp));
+		return spawn_end(&c, spawn_search(pid, file, fa, attr, argv, envp, rp.tree ? &c.sim : NULL));
 	}
 }
 
 static int spawn_search(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
-			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+			const posix_spawnattr_t *attr, char *const argv[], char *const envp[],
+			const struct rp_spawn *sim)
 {
 	const char *search = getenv("PATH"), *p;
 	size_t flen;
 
 	if (strchr(file, '/'))
-		return spawn_path(pid, file, fa, attr, argv, envp);
+		return spawn_path(pid, file, fa, attr, argv, envp, sim);
 	if (!search)
 		search = "/bin:/usr/bin";
 	if (!rp.tree || !exec_path_in_tree(search))
@@ -815,7 +841,7 @@ static int spawn_search(pid_t *pid, const char *file, const posix_spawn_file_act
 			}
 			memcpy(full + n, file, flen + 1);
 			if (spawn_candidate(full))
-				return spawn_path(pid, full, fa, attr, argv, envp);
+				return spawn_path(pid, full, fa, attr, argv, envp, NULL);
 		}
 		p += len;
 		if (*p != ':')

@@ -330,6 +330,18 @@ static int sim_set(struct rp_spawn *s, int fd, rd_fh fh, int cloexec)
 	return 0;
 }
 
+/* The child's working directory after a chdir action: tree directory fh
+ * (own: a reference this record holds and drops when done), or 0 for a
+ * real one. */
+static void sim_cwd(struct rp_spawn *s, rd_fh fh, int own)
+{
+	if (s->cwd_own)
+		rd_close(rp.tree, s->cwd);
+	s->cwd_set = 1;
+	s->cwd = fh;
+	s->cwd_own = own;
+}
+
 /* Close a descriptor this simulation opened in the parent. */
 void rp_spawn_done(struct rp_spawn *s, int spawned)
 {
@@ -340,34 +352,41 @@ void rp_spawn_done(struct rp_spawn *s, int spawned)
 	for (int i = 0; !spawned && i < s->nref; i++)
 		rd_fh_give(rp.tree, s->ref[i], -1);
 	s->nref = 0;
+	sim_cwd(s, 0, 0);
 	if (s->fa_made)
 		posix_spawn_file_actions_destroy(&s->fa);
 	s->fa_made = 0;
 }
 
-/* Rebuild the file actions with action k replaced by dup2(fd, newfd). */
-static int sim_rewrite(struct rp_spawn *s, const struct handoff_fa *in, int k, int fd, int newfd)
+/* Rebuild the file actions with action k replaced by rep: a dup2 (for a
+ * tree open), or a chdir (for a change into the tree: "." leaves the real
+ * working directory as it is; the child gets the tree one by handle). */
+static int sim_rewrite(struct rp_spawn *s, const struct handoff_fa *in, int k, const struct handoff_action *rep)
 {
 	posix_spawn_file_actions_t *out = &s->fa;
 	int rc = 0;
 
-	if (s->fa_made) { /* an earlier open was rewritten already: edit that copy */
-		struct handoff_fa *f = (struct handoff_fa *)out;
+	if (s->fa_made) { /* an earlier action was rewritten already: edit that copy */
+		struct handoff_action *a = &((struct handoff_fa *)out)->actions[k];
+		char *path = NULL;
 
-		f->actions[k].tag = SA_DUP2;
-		f->actions[k].a.dup2.fd = fd;
-		f->actions[k].a.dup2.newfd = newfd;
+		/* destroy() frees the paths of open and chdir actions */
+		if (rep->tag == SA_CHDIR && !(path = strdup(rep->a.chdir.path)))
+			return -ENOMEM;
+		if (a->tag == SA_OPEN)
+			free(a->a.open.path);
+		else if (a->tag == SA_CHDIR)
+			free(a->a.chdir.path);
+		*a = *rep;
+		if (path)
+			a->a.chdir.path = path;
 		return 0;
 	}
 	posix_spawn_file_actions_init(out);
 	s->fa_made = 1;
 	for (int i = 0; i < in->used && rc == 0; i++) {
-		const struct handoff_action *a = &in->actions[i];
+		const struct handoff_action *a = i == k ? rep : &in->actions[i];
 
-		if (i == k) {
-			rc = posix_spawn_file_actions_adddup2(out, fd, newfd);
-			continue;
-		}
 		switch (a->tag) {
 		case SA_CLOSE:
 			rc = posix_spawn_file_actions_addclose(out, a->a.close.fd);
@@ -393,6 +412,88 @@ static int sim_rewrite(struct rp_spawn *s, const struct handoff_fa *in, int k, i
 		}
 	}
 	return -rc;
+}
+
+static int sim_rewrite_dup2(struct rp_spawn *s, const struct handoff_fa *in, int k, int fd, int newfd)
+{
+	struct handoff_action rep = {.tag = SA_DUP2, .a.dup2 = {.fd = fd, .newfd = newfd}};
+
+	return sim_rewrite(s, in, k, &rep);
+}
+
+static int sim_rewrite_chdir(struct rp_spawn *s, const struct handoff_fa *in, int k, const char *path)
+{
+	struct handoff_action rep = {.tag = SA_CHDIR, .a.chdir = {.path = (char *)path}};
+
+	return sim_rewrite(s, in, k, &rep);
+}
+
+/* A chdir action to path: the child's directory as the actions left it.
+ * Into the tree: the action becomes chdir(".") and the directory goes to
+ * the child by handle. A relative path after a change to a real directory
+ * is taken to stay real (the name of that directory is not known here). */
+static int sim_chdir(struct rp_spawn *s, const struct handoff_fa *in, int k, const char *path)
+{
+	struct rp_at at;
+	rd_fh fh;
+	int rc;
+
+	if (s->cwd_set && !s->cwd && path[0] != '/') {
+		sim_cwd(s, 0, 0);
+		return 0;
+	}
+	if (s->cwd_set && path[0] != '/') {
+		at.base = s->cwd;
+		at.path = path;
+		at.hops = 0;
+		at.self = 0;
+		rc = 1;
+	} else {
+		rc = rp_path(AT_FDCWD, path, &at);
+	}
+	if (rc < 0)
+		return rc;
+	if (rc == 0) { /* a real directory: glibc changes to it */
+		sim_cwd(s, 0, 0);
+		return 0;
+	}
+	for (;;) {
+		rc = rd_open(rp.tree, at.base, at.path, O_PATH | O_DIRECTORY, 0, &fh);
+		if (rc != -RD_EESCAPE)
+			break;
+		rc = rp_escape(&at); /* a symlink out of the tree: a real directory */
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			sim_cwd(s, 0, 0);
+			return sim_rewrite_chdir(s, in, k, at.path);
+		}
+	}
+	if (rc < 0)
+		return rc;
+	rc = rp_cwd_check(fh);
+	if (rc < 0) {
+		rd_close(rp.tree, fh);
+		return rc;
+	}
+	sim_cwd(s, fh, 1);
+	return sim_rewrite_chdir(s, in, k, ".");
+}
+
+/* An fchdir action to descriptor fd of the child's table. */
+static int sim_fchdir(struct rp_spawn *s, const struct handoff_fa *in, int k, int fd)
+{
+	int j = sim_find(s, fd), rc;
+
+	if (j < 0) { /* a real descriptor (or none: glibc reports EBADF) */
+		sim_cwd(s, 0, 0);
+		return 0;
+	}
+	rc = rp_cwd_check(s->fh[j]);
+	if (rc < 0)
+		return rc;
+	sim_cwd(s, s->fh[j], 0); /* the child's reference is given with the table's */
+	return sim_rewrite_chdir(s, in, k, ".");
 }
 
 /*
@@ -449,7 +550,7 @@ int rp_spawn_prepare(struct rp_spawn *s, const posix_spawn_file_actions_t *fa,
 				return -EMFILE;
 			}
 			s->opened[s->nopened++] = fd;
-			rc = sim_rewrite(s, in, i, fd, a->a.open.fd);
+			rc = sim_rewrite_dup2(s, in, i, fd, a->a.open.fd);
 			if (rc < 0)
 				return rc;
 			*fa_out = &s->fa;
@@ -464,6 +565,17 @@ int rp_spawn_prepare(struct rp_spawn *s, const posix_spawn_file_actions_t *fa,
 				if (s->fd[j] >= a->a.closefrom.from)
 					sim_drop(s, s->fd[j]);
 			break;
+		case SA_CHDIR:
+		case SA_FCHDIR: {
+			int rc = a->tag == SA_CHDIR ? sim_chdir(s, in, i, a->a.chdir.path)
+						    : sim_fchdir(s, in, i, a->a.close.fd);
+
+			if (rc < 0)
+				return rc;
+			if (s->fa_made)
+				*fa_out = &s->fa;
+			break;
+		}
 		default:
 			break;
 		}
@@ -478,11 +590,13 @@ size_t rp_handoff_spawn(struct rp_spawn *s, char *b, size_t size)
 	size_t len;
 	int any = 0;
 
+	rd_fh cwd = s->cwd_set ? s->cwd : rp.cwd;
+
 	if (!rp.tree)
 		return 0;
 	for (int i = 0; !any && i < s->n; i++) /* the usual case: nothing */
 		any = !s->cloexec[i];
-	if ((!any && !rp.cwd) || handoff_head(b, size, &len, 's', (int)getpid()) < 0)
+	if ((!any && !cwd) || handoff_head(b, size, &len, 's', (int)getpid()) < 0)
 		return 0;
 	any = 0;
 	for (int i = 0; i < s->n; i++) {
@@ -494,12 +608,12 @@ size_t rp_handoff_spawn(struct rp_spawn *s, char *b, size_t size)
 			s->ref[s->nref++] = s->fh[i];
 		any = 1;
 	}
-	if (rp.cwd && s->nref < RP_SPAWN_MAX && rd_fh_give(rp.tree, rp.cwd, 1) == 0) {
-		if (handoff_put_tag(b, size, &len, 'c', rp.cwd) == 0) {
-			s->ref[s->nref++] = rp.cwd;
+	if (cwd && s->nref < RP_SPAWN_MAX && rd_fh_give(rp.tree, cwd, 1) == 0) {
+		if (handoff_put_tag(b, size, &len, 'c', cwd) == 0) {
+			s->ref[s->nref++] = cwd;
 			any = 1;
 		} else {
-			rd_fh_give(rp.tree, rp.cwd, -1);
+			rd_fh_give(rp.tree, cwd, -1);
 		}
 	}
 	return any ? len : 0;

@@ -143,6 +143,9 @@ struct rp_spawn {            /* the child's table, worked out in the parent */
 	char cloexec[RP_SPAWN_MAX];
 	int opened[RP_SPAWN_OPEN_MAX];
 	rd_fh ref[RP_SPAWN_MAX];
+	int cwd_set;                 /* a chdir action ran: the child's directory is */
+	rd_fh cwd;                   /* this tree directory, or 0 for a real one */
+	int cwd_own;                 /* cwd is a reference this record holds */
 	posix_spawn_file_actions_t fa; /* last: rewritten file actions */
 };
 size_t rp_handoff_exec(char *b, size_t size);
@@ -216,7 +219,7 @@ int rp_std_fileno(FILE *fp);
 FILE *rp_mounts_fopen(const char *file, const char *mode, FILE *(*real_fopen)(const char *, const char *));
 
 /* ---- paths (path.c) ---- */
-/* Re-read the real working directory (start-up, and after a real chdir). */
+/* The real working directory changed (a real chdir): ask again at need. */
 void rp_cwd_refresh(void);
 /* Start-up: take over a tree working directory the parent had (cwd.c). */
 void rp_cwd_adopt(const char *const env[RP_ENV_N]);
@@ -224,6 +227,11 @@ void rp_cwd_adopt_fh(rd_fh fh);
 /* For exec: 1 and the working directory's absolute name if it is in the
  * tree, 0 if it is not, -1 if it cannot be named (removed). */
 int rp_cwd_name(char *buf, size_t size);
+/* The same for tree directory fh (0: outside the tree). */
+int rp_cwd_name_of(rd_fh fh, char *buf, size_t size);
+/* chdir(2)'s checks on an open tree file (a directory we may search):
+ * 0 or -errno. */
+int rp_cwd_check(rd_fh fh);
 struct rp_at {
 	rd_fh base;             /* core base directory */
 	const char *path;       /* tree path (relative to base, or absolute) */
