@@ -1,12 +1,15 @@
 /*
- * In-kernel copies: copy_file_range and sendfile, when either side is a
- * tree descriptor. The data goes through a buffer, read with the core (or
- * the real read) and written with the core (or the real write); the checks
- * and their order are those of Linux 6.x, which the tree mimics as one
- * tmpfs: copy_file_range between the tree and a real file is a copy across
- * filesystems, EXDEV; sendfile may cross filesystems and write to anything.
+ * In-kernel copies: copy_file_range, sendfile and splice, when either side
+ * is a tree descriptor. The data goes through a buffer, read with the core
+ * (or the real read) and written with the core (or the real write); the
+ * checks and their order are those of Linux 6.x, which the tree mimics as
+ * one tmpfs: copy_file_range between the tree and a real file is a copy
+ * across filesystems, EXDEV; sendfile may cross filesystems and write to
+ * anything; splice moves between a pipe and a file.
  */
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 
@@ -229,6 +232,190 @@ static ssize_t copy_sendfile(int out_fd, int in_fd, off64_t *offset, size_t coun
 	return rc;
 }
 
+/* ---- splice ---- */
+
+#define SPLICE_CHUNK (64u << 10) /* a default pipe's capacity */
+
+/* Bytes queued in pipe fd and room left in it. */
+static int splice_pipe_fill(int fd, size_t *queued, size_t *room)
+{
+	int n = 0, cap = REAL(fcntl)(fd, F_GETPIPE_SZ);
+
+	if (cap < 0 || ioctl(fd, FIONREAD, &n) < 0)
+		return -errno;
+	*queued = (size_t)n;
+	*room = n < cap ? (size_t)(cap - n) : 0;
+	return 0;
+}
+
+/* Wait until pipe fd can be read (events POLLIN) or written (POLLOUT);
+ * -EAGAIN at once when the splice must not block. */
+static int splice_wait(int fd, short events, int nonblock)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+
+	if (nonblock)
+		return -EAGAIN;
+	if (ppoll(&p, 1, NULL, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Tree file in, pipe out: as much as the pipe has room for (waiting for
+ * room unless non-blocking), read at *pos. */
+static ssize_t splice_to_pipe(const struct copy_end *in, off64_t *pos, const struct copy_end *out, size_t len,
+			      int nonblock)
+{
+	size_t queued, room;
+	char *buf;
+	ssize_t n, w;
+	int rc;
+
+	for (;;) {
+		rc = splice_pipe_fill(out->fd, &queued, &room);
+		if (rc < 0)
+			return rc;
+		if (room)
+			break;
+		rc = splice_wait(out->fd, POLLOUT, nonblock);
+		if (rc < 0)
+			return rc;
+	}
+	if (len > room)
+		len = room;
+	if (len > SPLICE_CHUNK)
+		len = SPLICE_CHUNK;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	n = copy_read(in, buf, len, *pos);
+	w = n > 0 ? copy_write(out, buf, (size_t)n, -1) : n; /* fits: no wait */
+	free(buf);
+	if (w > 0)
+		*pos += w;
+	return w;
+}
+
+/* Pipe in, tree file out at *pos (or its position): what the pipe holds, up
+ * to len, waiting for data unless non-blocking; 0 once the pipe is empty
+ * with no writer. The bytes are copied out with tee(2) and taken from the
+ * pipe only after the tree stored them, so a write refused for space (or
+ * any error) leaves the pipe as it was, as the kernel's splice does. */
+static ssize_t splice_from_pipe(const struct copy_end *in, const struct copy_end *out, off64_t *pos, size_t len,
+				int nonblock)
+{
+	size_t queued, room;
+	int pfd[2] = {-1, -1};
+	ssize_t n, w = -ENOMEM;
+	char *buf;
+	int rc;
+
+	for (;;) {
+		struct pollfd p = {.fd = in->fd, .events = POLLIN};
+
+		rc = splice_pipe_fill(in->fd, &queued, &room);
+		if (rc < 0)
+			return rc;
+		if (queued)
+			break;
+		if (ppoll(&p, 1, &(struct timespec){0, 0}, NULL) > 0 && (p.revents & POLLHUP))
+			return 0; /* empty, and no writer left */
+		rc = splice_wait(in->fd, POLLIN, nonblock);
+		if (rc < 0)
+			return rc;
+	}
+	if (len > queued)
+		len = queued;
+	if (len > SPLICE_CHUNK)
+		len = SPLICE_CHUNK;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		w = -errno;
+		goto out;
+	}
+	n = tee(in->fd, pfd[1], len, SPLICE_F_NONBLOCK);
+	if (n > 0)
+		n = REAL(read)(pfd[0], buf, (size_t)n);
+	if (n <= 0) {
+		w = n < 0 ? -errno : -EAGAIN;
+		goto out;
+	}
+	w = copy_write(out, buf, (size_t)n, pos ? *pos : -1);
+	if (w > 0) {
+		if (pos)
+			*pos += w;
+		REAL(read)(in->fd, buf, (size_t)w); /* now take them: they are queued */
+	}
+out:
+	if (pfd[0] >= 0) {
+		REAL(close)(pfd[0]);
+		REAL(close)(pfd[1]);
+	}
+	free(buf);
+	return w;
+}
+
+/* splice(2) with a tree side, checks in do_splice's order: access, then
+ * which side is the pipe (an offset on it: ESPIPE), the file's offset and
+ * O_APPEND, the range. Anything but a pipe on the other side: EINVAL. */
+static ssize_t copy_splice(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out, size_t len, unsigned flags)
+{
+	struct copy_end in, out;
+	int nonblock = flags & SPLICE_F_NONBLOCK;
+	off64_t pos;
+	ssize_t rc;
+
+	if ((rc = copy_probe(fd_in, &in)) < 0 || (rc = copy_probe(fd_out, &out)) < 0)
+		return rc;
+	if (!copy_readable(&in) || !copy_writable(&out))
+		return -EBADF;
+	if (!in.fh && S_ISFIFO(in.st.st_mode)) { /* pipe -> tree file */
+		if (off_in)
+			return -ESPIPE;
+		if (S_ISDIR(out.st.st_mode))
+			return -EBADF; /* a directory is never open for writing */
+		if (out.flags & O_APPEND)
+			return -EINVAL;
+		pos = off_out ? *off_out : copy_tell(&out);
+		if (pos < 0 || (int64_t)(pos + (off64_t)len) < 0)
+			return -EINVAL;
+		if (len == 0)
+			return 0;
+		rc = splice_from_pipe(&in, &out, &pos, len, nonblock || (in.flags & O_NONBLOCK));
+		if (rc > 0) {
+			if (off_out)
+				*off_out = pos;
+			else
+				copy_set_pos(&out, pos);
+		}
+		return rc;
+	}
+	if (!out.fh && S_ISFIFO(out.st.st_mode)) { /* tree file -> pipe */
+		if (off_out)
+			return -ESPIPE;
+		if (S_ISDIR(in.st.st_mode))
+			return -EINVAL;
+		pos = off_in ? *off_in : copy_tell(&in);
+		if (pos < 0 || (int64_t)(pos + (off64_t)len) < 0)
+			return -EINVAL;
+		if (len == 0)
+			return 0;
+		if (pos >= in.st.st_size)
+			return 0;
+		rc = splice_to_pipe(&in, &pos, &out, len, nonblock || (out.flags & O_NONBLOCK));
+		if (rc > 0) {
+			if (off_in)
+				*off_in = pos;
+			else
+				copy_set_pos(&in, pos);
+		}
+		return rc;
+	}
+	return -EINVAL;
+}
+
 /* ---- exported wrappers ---- */
 
 RP_EXPORT ssize_t copy_file_range(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out, size_t len,
@@ -251,4 +438,11 @@ RP_EXPORT ssize_t sendfile64(int out_fd, int in_fd, off64_t *offset, size_t coun
 	if (!rp_fd_get(out_fd) && !rp_fd_get(in_fd))
 		return REAL(sendfile64)(out_fd, in_fd, offset, count);
 	return rp_ret(copy_sendfile(out_fd, in_fd, offset, count));
+}
+
+RP_EXPORT ssize_t splice(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out, size_t len, unsigned int flags)
+{
+	if (!rp_fd_get(fd_in) && !rp_fd_get(fd_out))
+		return REAL(splice)(fd_in, off_in, fd_out, off_out, len, flags);
+	return rp_ret(copy_splice(fd_in, off_in, fd_out, off_out, len, flags));
 }
