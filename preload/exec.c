@@ -729,16 +729,19 @@ static int spawn_candidate(const char *path)
 	struct rp_at at;
 	struct stat st;
 	rd_fh fh;
-	int k = exec_ours(path, &at);
+	int k = exec_ours(path, &at), rc;
 
 	if (k < 0)
 		return 0;
-	if (k == 0)
-		return REAL(stat)(path, &st) == 0 && S_ISREG(st.st_mode) && REAL(access)(path, X_OK) == 0;
-	if (exec_open(&at, &fh) < 0)
-		return 0;
-	rd_close(rp.tree, fh);
-	return 1;
+	if (k > 0) {
+		rc = exec_open(&at, &fh);
+		if (rc == 0)
+			rd_close(rp.tree, fh);
+		if (rc != -RD_EESCAPE)
+			return rc == 0;
+		path = at.path; /* a symlink out of the tree: the real file decides */
+	}
+	return REAL(stat)(path, &st) == 0 && S_ISREG(st.st_mode) && REAL(access)(path, X_OK) == 0;
 }
 
 /*

@@ -46,6 +46,10 @@ print("posix_spawn status", os.waitpid(pid, 0)[1] >> 8)
 os.environ["PATH"] = env["PATH"]  # posix_spawnp searches the caller's PATH
 pid = os.posix_spawnp("s.sh", ["s.sh", "spawnp"], env)
 print("posix_spawnp status", os.waitpid(pid, 0)[1] >> 8)
+# a symlink in a PATH directory to a real program (CPython's test_posix)
+os.symlink("/bin/echo", root + "/bin/real-echo")
+pid = os.posix_spawnp("real-echo", ["real-echo", "via", "symlink"], env)
+print("posix_spawnp symlink status", os.waitpid(pid, 0)[1] >> 8)
 try:
     os.execv(root + "/bin/missing", ["x"])
 except OSError as e:
