@@ -305,14 +305,14 @@ static int ns_mknod(const struct rp_at *at, mode_t mode, dev_t dev)
 	switch (mode & S_IFMT) {
 	case 0:
 	case S_IFREG:
-		/* "name/" asks for a directory: never a new regular file. */
+	case S_IFSOCK: /* a socket's name, as bind makes (sock.c) */
+		/* "name/" asks for a directory: never a new file. */
 		if (at->path[0] && at->path[strlen(at->path) - 1] == '/')
 			return ns_mknod_refuse(at, -ENOENT);
 		return rd_mknod(rp.tree, at->base, at->path, mode);
 	case S_IFCHR:
 	case S_IFBLK:
 	case S_IFIFO:
-	case S_IFSOCK:
 		return ns_mknod_refuse(at, -EPERM);
 	case S_IFDIR:
 		return -EPERM;

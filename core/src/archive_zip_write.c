@@ -197,7 +197,7 @@ static int zx_visit(void *ud, const char *path, const char *rel, const struct st
 		if (src && idx < 0)
 			zip_source_free(src);
 	} else {
-		return 0; /* nothing else can live in a tree */
+		return 0; /* a socket: skipped, as tar and zip skip them */
 	}
 	if (idx < 0 || zx_attributes(c, idx, st) < 0) {
 		ar_errf(c->err, c->errlen, "\"%s\": %s", path, zip_error_strerror(zip_get_error(c->za)));

@@ -99,16 +99,54 @@ static int ns_mknod_slash(rd_tree *t, rd_fh base, const char *path)
 	return rc;
 }
 
+/* A socket node: a name and a mode, nothing to read or write (open gives
+ * ENXIO). What binds it is the preload's business (an abstract socket). */
+static int ns_mksock_locked(rd_tree *t, rd_fh base, const char *path, mode_t mode)
+{
+	struct rd_node *n, *dir;
+	struct walk w;
+	uint64_t node;
+	int rc;
+
+	rc = path_walk(t, base, path, WALK_PARENT, &w);
+	if (rc < 0)
+		return rc;
+	rc = ns_can_create(t, &w);
+	if (rc < 0)
+		return rc;
+	dir = ns_node(t, w.dir);
+	rc = node_new(t, S_IFSOCK | (mode & 07777 & ~t->umask), &node);
+	if (rc < 0)
+		return rc;
+	n = ns_node(t, node);
+	if (dir->mode & S_ISGID)
+		n->gid = dir->gid;
+	rc = dir_add(t, dir, w.name, w.namelen, node, NULL);
+	if (rc < 0) {
+		node_free(t, node);
+		return rc;
+	}
+	n->nlink = 1;
+	node_touch(dir, 0, 1, 1);
+	return 0;
+}
+
 int rd_mknod(rd_tree *t, rd_fh base, const char *path, mode_t mode)
 {
 	size_t len = strlen(path);
 	rd_fh fh;
 	int rc;
 
-	if ((mode & S_IFMT) != 0 && (mode & S_IFMT) != S_IFREG)
+	if ((mode & S_IFMT) != 0 && (mode & S_IFMT) != S_IFREG && (mode & S_IFMT) != S_IFSOCK)
 		return -EPERM;
 	if (len && path[len - 1] == '/')
 		return ns_mknod_slash(t, base, path);
+	if ((mode & S_IFMT) == S_IFSOCK) {
+		tree_lock(t);
+		rc = ns_mksock_locked(t, base, path, mode);
+		tree_unlock(t);
+		return rc;
+	}
 	rc = rd_open(t, base, path, O_CREAT | O_EXCL | O_WRONLY, mode & 07777, &fh);
 	if (rc == 0)
 		rd_close(t, fh);

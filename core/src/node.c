@@ -208,6 +208,8 @@ unsigned node_dtype(uint32_t mode)
 		return DT_DIR;
 	case S_IFLNK:
 		return DT_LNK;
+	case S_IFSOCK:
+		return DT_SOCK;
 	default:
 		return DT_UNKNOWN;
 	}

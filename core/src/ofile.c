@@ -234,6 +234,8 @@ static int ofile_open_node(rd_tree *t, uint64_t node, int flags, rd_fh *out)
 			return rc;
 		if ((flags & O_NOATIME) && !node_is_owner(t, n))
 			return -EPERM;
+		if (S_ISSOCK(n->mode)) /* after the permission check, as Linux */
+			return -ENXIO;
 		if ((flags & O_TRUNC) && S_ISREG(n->mode)) {
 			uint64_t off;
 

@@ -3,6 +3,7 @@
  * rd_access and rd_statvfs. Expectations were first checked on a real tmpfs. */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -856,6 +857,52 @@ static void test_mknod_trailing_slash(void **state)
 	tu_done(t);
 }
 
+/* Socket nodes (what bind(2) makes): a mode with the umask applied, found
+ * by stat and readdir (DT_SOCK), not openable (ENXIO, after the permission
+ * check) but for O_PATH, removable, renamable; FIFOs and devices refused. */
+static void test_mknod_socket(void **state)
+{
+	rd_tree *t = tu_tree(0, 0);
+	char buf[512];
+	struct stat st;
+	rd_fh fh, d;
+	ssize_t n;
+	int seen = 0;
+
+	(void)state;
+	rd_tree_set_umask(t, 022);
+	assert_int_equal(rd_mknod(t, RD_ROOT, "/s", S_IFSOCK | 0777), 0);
+	assert_int_equal(rd_stat(t, RD_ROOT, "/s", &st, 0), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(rd_mknod(t, RD_ROOT, "/s", S_IFSOCK | 0777), -EEXIST);
+	assert_int_equal(rd_open(t, RD_ROOT, "/s", O_RDWR, 0, &fh), -ENXIO);
+	assert_int_equal(rd_open(t, RD_ROOT, "/s", O_PATH, 0, &fh), 0);
+	rd_close(t, fh);
+	assert_int_equal(rd_mknod(t, RD_ROOT, "/p", S_IFIFO | 0644), -EPERM);
+	assert_int_equal(rd_mknod(t, RD_ROOT, "/c", S_IFCHR | 0644), -EPERM);
+	d = tu_open(t, "/", O_RDONLY | O_DIRECTORY);
+	while ((n = rd_getdents(t, d, buf, sizeof buf)) > 0)
+		for (ssize_t off = 0; off < n;) {
+			struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *e =
+				(void *)(buf + off);
+
+			if (!strcmp(e->name, "s")) {
+				assert_int_equal(e->type, DT_SOCK);
+				seen = 1;
+			}
+			off += e->reclen;
+		}
+	rd_close(t, d);
+	assert_true(seen);
+	assert_int_equal(rd_rename(t, RD_ROOT, "/s", RD_ROOT, "/s2", 0), 0);
+	assert_int_equal(rd_unlink(t, RD_ROOT, "/s2", 0), 0);
+	assert_int_equal(rd_stat(t, RD_ROOT, "/s2", &st, 0), -ENOENT);
+	assert_int_equal(rd_tree_check(t, buf, sizeof buf), 0);
+	tu_done(t);
+}
+
 /* statx extras: the birth time is the creation time and stays when the
  * other times move; only the root is a mount root. */
 static void test_statx_more(void **state)
@@ -908,6 +955,7 @@ int main(void)
 		cmocka_unit_test(test_access),
 		cmocka_unit_test(test_statvfs),
 		cmocka_unit_test(test_statx_more),
+		cmocka_unit_test(test_mknod_socket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

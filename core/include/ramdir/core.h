@@ -184,7 +184,7 @@ int rd_access(rd_tree *t, rd_fh dir, const char *path, int mode, int flags);
 /* -------------------------------------------------------------------------
  * Namespace. */
 int rd_mkdir(rd_tree *t, rd_fh dir, const char *path, mode_t mode);
-int rd_mknod(rd_tree *t, rd_fh dir, const char *path, mode_t mode); /* S_IFREG only; others -EPERM */
+int rd_mknod(rd_tree *t, rd_fh dir, const char *path, mode_t mode); /* S_IFREG, S_IFSOCK; others -EPERM */
 /* flags: 0 or AT_REMOVEDIR, as unlinkat(2). */
 int rd_unlink(rd_tree *t, rd_fh dir, const char *path, int flags);
 /* flags: 0, RENAME_NOREPLACE, RENAME_EXCHANGE (values of renameat2(2)). */
