@@ -135,7 +135,7 @@ static int handoff_skip(const char **p, char c)
 /* The arena's inode: a nested program on a tree of its own must not take
  * open files of another tree. Asked once, at the first handoff, not by
  * every process at start-up. */
-static unsigned long long handoff_arena_ino(void)
+unsigned long long rp_arena_ino(void)
 {
 	unsigned long long ino = __atomic_load_n(&rp.arena_ino, __ATOMIC_RELAXED);
 	struct stat st;
@@ -162,7 +162,7 @@ static int handoff_head(char *b, size_t size, size_t *len, char kind, int pid)
 	*p++ = kind; /* "<kind><pid> <arena ino> <dev>:<ino>" */
 	p = handoff_num(p, (unsigned)pid, 10);
 	*p++ = ' ';
-	p = handoff_num(p, handoff_arena_ino(), 10);
+	p = handoff_num(p, rp_arena_ino(), 10);
 	*p++ = ' ';
 	p = handoff_num(p, (unsigned long long)st.st_dev, 10);
 	*p++ = ':';
@@ -648,7 +648,7 @@ int rp_handoff_adopt(const char *v)
 	    handoff_parse(&p, 10, &ino) < 0 ||
 	    !((kind == 'e' && pid == (unsigned long long)getpid()) ||
 	      (kind == 's' && pid == (unsigned long long)getppid())) ||
-	    arena != handoff_arena_ino()) {
+	    arena != rp_arena_ino()) {
 		unsetenv(HANDOFF_ENV);
 		return -1;
 	}

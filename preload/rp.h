@@ -24,6 +24,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <termios.h>
 #include <unistd.h>
@@ -155,6 +156,8 @@ int rp_spawn_prepare(struct rp_spawn *s, const posix_spawn_file_actions_t *fa,
 size_t rp_handoff_spawn(struct rp_spawn *s, char *b, size_t size);
 void rp_spawn_done(struct rp_spawn *s, int spawned);
 int rp_handoff_adopt(const char *fds);
+/* The arena memfd's inode: names this tree among others (asked once). */
+unsigned long long rp_arena_ino(void);
 void rp_handoff_exit(void);
 /* Forget fd's tree file (returns it, 0 if none); the caller closes it. */
 rd_fh rp_fd_forget(int fd);
