@@ -707,10 +707,7 @@ static int spawn_path(pid_t *pid, const char *path, const posix_spawn_file_actio
 	if (sim && sim->cwd_set && path[0] != '/') {
 		if (!sim->cwd)
 			return REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
-		at.base = sim->cwd;
-		at.path = path;
-		at.hops = 0;
-		at.self = 0;
+		rp_at_base(&at, sim->cwd, path);
 		k = 1;
 	} else {
 		k = exec_ours(path, &at);

@@ -443,10 +443,7 @@ static int sim_chdir(struct rp_spawn *s, const struct handoff_fa *in, int k, con
 		return 0;
 	}
 	if (s->cwd_set && path[0] != '/') {
-		at.base = s->cwd;
-		at.path = path;
-		at.hops = 0;
-		at.self = 0;
+		rp_at_base(&at, s->cwd, path);
 		rc = 1;
 	} else {
 		rc = rp_path(AT_FDCWD, path, &at);

@@ -184,3 +184,11 @@ int rp_escape(struct rp_at *at)
 	at->path = at->buf;
 	return 0;
 }
+
+void rp_at_base(struct rp_at *at, rd_fh base, const char *path)
+{
+	at->base = base;
+	at->path = path;
+	at->hops = 0;
+	at->self = 0;
+}

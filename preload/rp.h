@@ -253,6 +253,8 @@ int rp_path_open(int dirfd, const char *path, struct rp_at *at);
  * the tree again (`at` updated), 0 if it is a real path (in at->path, to
  * be used with AT_FDCWD), <0 -errno (ELOOP). */
 int rp_escape(struct rp_at *at);
+/* `at` for path relative to tree directory base (no rp_path needed). */
+void rp_at_base(struct rp_at *at, rd_fh base, const char *path);
 
 /* ---- prefixes (prefix.c) ---- */
 /* RAMDIR_PREFIX: one directory, the tree root; or up to RP_MAX_PREFIXES,

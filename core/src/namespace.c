@@ -38,27 +38,43 @@ static void ns_set_dir_self(rd_tree *t, uint64_t node, uint64_t dent)
 		dirx(t, n)->self = dent;
 }
 
+/* A new node of mode `mode` (umask applied) for the last name of path,
+ * not linked yet: the checks of a create, and the group of a set-group-ID
+ * parent, as tmpfs's inode_init_owner gives it (a directory keeps the bit). */
+static int ns_new_child(rd_tree *t, rd_fh base, const char *path, mode_t mode, struct walk *w, uint64_t *node)
+{
+	struct rd_node *dir, *n;
+	int rc = path_walk(t, base, path, WALK_PARENT, w);
+
+	if (rc < 0)
+		return rc;
+	rc = ns_can_create(t, w);
+	if (rc < 0)
+		return rc;
+	dir = ns_node(t, w->dir);
+	rc = node_new(t, (mode & S_IFMT) | (mode & 07777 & ~t->umask), node);
+	if (rc < 0)
+		return rc;
+	n = ns_node(t, *node);
+	if (dir->mode & S_ISGID) {
+		n->gid = dir->gid;
+		if (S_ISDIR(mode))
+			n->mode |= S_ISGID;
+	}
+	return 0;
+}
+
 static int ns_mkdir_locked(rd_tree *t, rd_fh base, const char *path, mode_t mode)
 {
 	struct walk w;
 	struct rd_node *dir, *n;
 	uint64_t node, dent;
-	int rc = path_walk(t, base, path, WALK_PARENT, &w);
+	int rc = ns_new_child(t, base, path, S_IFDIR | (mode & 01777), &w, &node);
 
 	if (rc < 0)
 		return rc;
-	rc = ns_can_create(t, &w);
-	if (rc < 0)
-		return rc;
 	dir = ns_node(t, w.dir);
-	rc = node_new(t, S_IFDIR | (mode & 01777 & ~t->umask), &node);
-	if (rc < 0)
-		return rc;
 	n = ns_node(t, node);
-	if (dir->mode & S_ISGID) {
-		n->gid = dir->gid;
-		n->mode |= S_ISGID;
-	}
 	rc = dir_init(t, node, w.dir);
 	if (rc == 0)
 		rc = dir_add(t, dir, w.name, w.namelen, node, &dent);
@@ -106,21 +122,12 @@ static int ns_mksock_locked(rd_tree *t, rd_fh base, const char *path, mode_t mod
 	struct rd_node *n, *dir;
 	struct walk w;
 	uint64_t node;
-	int rc;
+	int rc = ns_new_child(t, base, path, S_IFSOCK | (mode & 07777), &w, &node);
 
-	rc = path_walk(t, base, path, WALK_PARENT, &w);
-	if (rc < 0)
-		return rc;
-	rc = ns_can_create(t, &w);
 	if (rc < 0)
 		return rc;
 	dir = ns_node(t, w.dir);
-	rc = node_new(t, S_IFSOCK | (mode & 07777 & ~t->umask), &node);
-	if (rc < 0)
-		return rc;
 	n = ns_node(t, node);
-	if (dir->mode & S_ISGID)
-		n->gid = dir->gid;
 	rc = dir_add(t, dir, w.name, w.namelen, node, NULL);
 	if (rc < 0) {
 		node_free(t, node);
