@@ -8,6 +8,7 @@
  */
 #include <linux/fs.h>
 #include <stdarg.h>
+#include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 
@@ -70,15 +71,20 @@ RP_EXPORT int ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	RP_FDCALL(int, fd, ioctl_tree(fd, fh, req, arg), REAL(ioctl)(fd, req, arg));
+	/* glibc's ioctl is the bare system call: made directly, it costs no
+	 * dlsym in each process that calls it (ls, every terminal program) */
+	RP_FDCALL(int, fd, ioctl_tree(fd, fh, req, arg), (int)syscall(SYS_ioctl, fd, req, arg));
 }
 
 /* glibc's isatty and tcgetattr ask with an internal ioctl, which would
- * say EBADF. */
+ * say EBADF. isatty of anything else is that ioctl, made here directly
+ * (libc's isatty would be a dlsym in each process: most call it). */
 RP_EXPORT int isatty(int fd)
 {
+	long buf[16]; /* struct termios as the kernel fills it (36 bytes) */
+
 	if (!rp_fd_get(fd))
-		return REAL(isatty)(fd);
+		return syscall(SYS_ioctl, fd, TCGETS, buf) == 0;
 	errno = ENOTTY;
 	return 0;
 }
