@@ -18,12 +18,25 @@
  * getsockname and getpeername give back the path for the sockets this
  * process bound or connected by one; elsewhere (a descriptor inherited
  * across exec, an accepted peer that bound itself) the abstract name shows.
+ *
+ * Tree descriptors passed in SCM_RIGHTS messages: every tree descriptor is
+ * a dup of one placeholder, so what arrives could not tell which open file
+ * it stands for. sendmsg sends instead an O_PATH descriptor of a memfd
+ * named "ramdir-fh.<arena inode>.<handle>", with a reference given for the
+ * receiver; recvmsg recognises such a descriptor by its name
+ * (/proc/self/fd), puts a dup of its own placeholder on that number and
+ * takes the reference. A receiver without the library gets an O_PATH
+ * descriptor (EBADF to reads and writes, as a placeholder); a message never
+ * received leaks its references, like a process killed with them.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 #include "rp.h"
@@ -251,6 +264,135 @@ RP_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const str
 	return REAL(sendto)(fd, buf, n, flags, (struct sockaddr *)&un, unlen);
 }
 
+#define SOCK_FH_NAME "ramdir-fh."
+#define SOCK_FDS_MAX 253 /* SCM_MAX_FD */
+
+/* The tree descriptors among the SCM_RIGHTS of msg: 1 if any. */
+static int sock_rights_ours(const struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		const int *fds = (const int *)CMSG_DATA(c);
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (rp_fd_get(fds[i]))
+				return 1;
+	}
+	return 0;
+}
+
+/* An O_PATH descriptor naming open file fh for a receiving process, or -1. */
+static int sock_fh_token(rd_fh fh)
+{
+	char name[64], proc[32];
+	int mfd, fd;
+
+	snprintf(name, sizeof name, SOCK_FH_NAME "%llx.%llx", rp_arena_ino(), (unsigned long long)fh);
+	mfd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC);
+	if (mfd < 0)
+		return -1;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", mfd);
+	fd = (int)syscall(SYS_openat, AT_FDCWD, proc, O_PATH | O_CLOEXEC);
+	syscall(SYS_close, mfd);
+	return fd;
+}
+
+/* sendmsg with tree descriptors in SCM_RIGHTS: a copy of the control data
+ * with tokens in their place, and a reference given for each. */
+static ssize_t sock_send_rights(int fd, const struct msghdr *msg, int flags)
+{
+	size_t len = msg->msg_controllen;
+	char *ctl = malloc(len ? len : 1);
+	int tokens[SOCK_FDS_MAX];
+	rd_fh given[SOCK_FDS_MAX];
+	size_t nt = 0;
+	struct msghdr m = *msg;
+	ssize_t rc = -1;
+	int err = ENOMEM;
+
+	if (!ctl)
+		goto out;
+	memcpy(ctl, msg->msg_control, len);
+	m.msg_control = ctl;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int *fds = (int *)CMSG_DATA(c);
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			rd_fh fh = rp_fd_get(fds[i]);
+			int tok;
+
+			if (!fh)
+				continue;
+			if (nt == SOCK_FDS_MAX) {
+				err = ETOOMANYREFS;
+				goto out;
+			}
+			tok = sock_fh_token(fh);
+			if (tok < 0) {
+				err = errno;
+				goto out;
+			}
+			if (rd_fh_give(rp.tree, fh, 1) < 0) {
+				syscall(SYS_close, tok);
+				err = EBADF;
+				goto out;
+			}
+			tokens[nt] = tok;
+			given[nt++] = fh;
+			fds[i] = tok;
+		}
+	}
+	rc = REAL(sendmsg)(fd, &m, flags);
+	err = errno;
+out:
+	for (size_t i = 0; i < nt; i++) {
+		if (rc < 0) /* not sent: nobody will take them */
+			rd_fh_give(rp.tree, given[i], -1);
+		syscall(SYS_close, tokens[i]);
+	}
+	free(ctl);
+	errno = err;
+	return rc;
+}
+
+/* After recvmsg: tokens among the received descriptors become tree
+ * descriptors of this process (same number, a dup of the placeholder). */
+static void sock_recv_rights(struct msghdr *msg, int flags)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		const int *fds = (const int *)CMSG_DATA(c);
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			char proc[32], link[96], want[48];
+			unsigned long long fh;
+			ssize_t l;
+			int ph, wl;
+
+			snprintf(proc, sizeof proc, "/proc/self/fd/%d", fds[i]);
+			l = readlink(proc, link, sizeof link - 1);
+			if (l <= 0)
+				continue;
+			link[l] = 0;
+			wl = snprintf(want, sizeof want, "/memfd:" SOCK_FH_NAME "%llx.", rp_arena_ino());
+			if (strncmp(link, want, (size_t)wl) || sscanf(link + wl, "%llx", &fh) != 1)
+				continue; /* a real descriptor, or another tree's */
+			ph = rp_placeholder();
+			if (ph < 0 || REAL(dup3)(ph, fds[i], (flags & MSG_CMSG_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+				continue;
+			rd_fh_take(rp.tree, fh);
+			rp_fd_set(fds[i], fh);
+		}
+	}
+}
+
 RP_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	char path[sizeof ((struct sockaddr_un *)0)->sun_path + 1];
@@ -259,19 +401,36 @@ RP_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	socklen_t unlen;
 	int k;
 
-	if (!rp.tree || !msg || !sock_addr_path(msg->msg_name, msg->msg_namelen, path, sizeof path))
-		return REAL(sendmsg)(fd, msg, flags);
-	k = sock_lookup(path, &un, &unlen);
-	if (k < 0) {
-		errno = -k;
-		return -1;
-	}
-	if (k == 0)
+	if (!rp.tree || !msg)
 		return REAL(sendmsg)(fd, msg, flags);
 	m = *msg;
-	m.msg_name = &un;
-	m.msg_namelen = unlen;
+	if (sock_addr_path(msg->msg_name, msg->msg_namelen, path, sizeof path)) {
+		k = sock_lookup(path, &un, &unlen);
+		if (k < 0) {
+			errno = -k;
+			return -1;
+		}
+		if (k > 0) {
+			m.msg_name = &un;
+			m.msg_namelen = unlen;
+		}
+	}
+	if (m.msg_controllen && sock_rights_ours(&m))
+		return sock_send_rights(fd, &m, flags);
 	return REAL(sendmsg)(fd, &m, flags);
+}
+
+RP_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t rc = REAL(recvmsg)(fd, msg, flags);
+
+	if (rc >= 0 && rp.tree && msg && msg->msg_controllen) {
+		int err = errno;
+
+		sock_recv_rights(msg, flags);
+		errno = err;
+	}
+	return rc;
 }
 
 /* After the real getsockname/getpeername filled addr: our abstract name
