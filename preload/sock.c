@@ -456,10 +456,30 @@ static void sock_unname(int fd, struct sockaddr *addr, socklen_t *len, socklen_t
 	pthread_mutex_unlock(&sock_lock);
 }
 
+/* A tree descriptor is a file, not a socket: the socket calls that
+ * programs use to ask (Python's socket(fileno=...)) answer ENOTSOCK, where
+ * the placeholder would say EBADF. */
+static int sock_not(void)
+{
+	errno = ENOTSOCK;
+	return -1;
+}
+
+RP_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	if (rp_fd_get(fd))
+		return sock_not();
+	return REAL(getsockopt)(fd, level, name, val, len);
+}
+
 RP_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	socklen_t cap = len ? *len : 0;
-	int rc = REAL(getsockname)(fd, addr, len);
+	int rc;
+
+	if (rp_fd_get(fd))
+		return sock_not();
+	rc = REAL(getsockname)(fd, addr, len);
 
 	if (rc == 0 && rp.tree && addr && *len <= cap)
 		sock_unname(fd, addr, len, *len);
@@ -469,7 +489,11 @@ RP_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 RP_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	socklen_t cap = len ? *len : 0;
-	int rc = REAL(getpeername)(fd, addr, len);
+	int rc;
+
+	if (rp_fd_get(fd))
+		return sock_not();
+	rc = REAL(getpeername)(fd, addr, len);
 
 	if (rc == 0 && rp.tree && addr && *len <= cap)
 		sock_unname(fd, addr, len, *len);

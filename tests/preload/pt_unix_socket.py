@@ -66,3 +66,6 @@ err("mknod socket", lambda: os.mknod("made.sock", stat.S_IFSOCK | 0o600))
 print("mknod mode", oct(os.stat("made.sock").st_mode))
 err("connect to a bare node", lambda: socket.socket(socket.AF_UNIX).connect("made.sock"))
 print("listing", sorted(os.listdir(".")))
+with open("plain", "rb") as f:  # a file is no socket: ENOTSOCK, not EBADF
+    err("socket(fileno=file)", lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM, fileno=f.fileno()))
+    err("getsockopt on a file", lambda: socket.socket(fileno=f.fileno()))
