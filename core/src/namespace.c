@@ -117,25 +117,29 @@ static int ns_mknod_slash(rd_tree *t, rd_fh base, const char *path)
 
 /* A socket node: a name and a mode, nothing to read or write (open gives
  * ENXIO). What binds it is the preload's business (an abstract socket). */
-static int ns_mksock_locked(rd_tree *t, rd_fh base, const char *path, mode_t mode)
+/* Give new non-directory node `node` its one name (w's last component);
+ * on failure it is freed. */
+static int ns_add_leaf(rd_tree *t, const struct walk *w, uint64_t node)
 {
-	struct rd_node *n, *dir;
-	struct walk w;
-	uint64_t node;
-	int rc = ns_new_child(t, base, path, S_IFSOCK | (mode & 07777), &w, &node);
+	struct rd_node *dir = ns_node(t, w->dir);
+	int rc = dir_add(t, dir, w->name, w->namelen, node, NULL);
 
-	if (rc < 0)
-		return rc;
-	dir = ns_node(t, w.dir);
-	n = ns_node(t, node);
-	rc = dir_add(t, dir, w.name, w.namelen, node, NULL);
 	if (rc < 0) {
 		node_free(t, node);
 		return rc;
 	}
-	n->nlink = 1;
+	ns_node(t, node)->nlink = 1;
 	node_touch(dir, 0, 1, 1);
 	return 0;
+}
+
+static int ns_mksock_locked(rd_tree *t, rd_fh base, const char *path, mode_t mode)
+{
+	struct walk w;
+	uint64_t node;
+	int rc = ns_new_child(t, base, path, S_IFSOCK | (mode & 07777), &w, &node);
+
+	return rc < 0 ? rc : ns_add_leaf(t, &w, node);
 }
 
 int rd_mknod(rd_tree *t, rd_fh base, const char *path, mode_t mode)
@@ -478,7 +482,7 @@ int rd_link(rd_tree *t, rd_fh obase, const char *opath, rd_fh nbase, const char 
 static int ns_symlink_locked(rd_tree *t, const char *target, rd_fh base, const char *path)
 {
 	size_t len = strlen(target);
-	struct rd_node *n, *dir;
+	struct rd_node *n;
 	struct walk w;
 	uint64_t node, buf;
 	int rc;
@@ -507,16 +511,10 @@ static int ns_symlink_locked(rd_tree *t, const char *target, rd_fh base, const c
 	memcpy(OFF2P(t, buf), target, len + 1);
 	n->ext = buf;
 	n->size = len;
-	dir = ns_node(t, w.dir);
-	rc = dir_add(t, dir, w.name, w.namelen, node, NULL);
-	if (rc < 0) {
-		node_free(t, node);
-		return rc;
-	}
-	n->nlink = 1;
-	node_touch(dir, 0, 1, 1);
-	SUPER(t)->symlinks_created++;
-	return 0;
+	rc = ns_add_leaf(t, &w, node);
+	if (rc == 0)
+		SUPER(t)->symlinks_created++;
+	return rc;
 }
 
 int rd_symlink(rd_tree *t, const char *target, rd_fh base, const char *path)
