@@ -21,7 +21,7 @@ extern void __chk_fail(void) __attribute__((noreturn));
 
 /* ---- the working directory ---- */
 
-rd_fh rp_cwd_fh(void)
+RP_START rd_fh rp_cwd_fh(void)
 {
 	struct rp_vf *vf = rp_vf_child();
 	rd_fh fh;
@@ -97,7 +97,7 @@ int rp_cwd_check(rd_fh fh)
 /* The working directory an exec or spawn handed over (handoff.c): fh is a
  * reference this image now owns. Works for a directory with no name left,
  * where RAMDIR_CWD cannot say anything. */
-void rp_cwd_adopt_fh(rd_fh fh)
+RP_START void rp_cwd_adopt_fh(rd_fh fh)
 {
 	struct stat st;
 
@@ -108,7 +108,7 @@ void rp_cwd_adopt_fh(rd_fh fh)
 	cwd_set(fh);
 }
 
-void rp_cwd_adopt(const char *const env[RP_ENV_N])
+RP_START void rp_cwd_adopt(const char *const env[RP_ENV_N])
 {
 	const char *cwd = env[RP_ENV_CWD], *pwd = env[RP_ENV_PWD], *seen = env[RP_ENV_CWD_PWD];
 	const char *target = NULL;

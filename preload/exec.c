@@ -60,12 +60,27 @@ static const char *const exec_inherit[] = {
 #define EXEC_NINHERIT (sizeof exec_inherit / sizeof exec_inherit[0] - 1)
 _Static_assert(EXEC_NINHERIT == RP_ENV_PASSED, "exec_inherit[] lists the RP_ENV_* passed on, in order");
 
+/*
+ * Is e "name=..."? A loop of our own, not strncmp: this runs in fork
+ * children on their way to exec, and a libc function the parent never
+ * called is bound (lazy binding) in each child again, a symbol lookup and
+ * three page faults in libc's symbol tables, which fork does not carry
+ * over. For the same reason the exec path gets the pid with syscall().
+ */
+static int exec_named(const char *e, const char *name, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (e[i] != name[i])
+			return 0;
+	return e[len] == '=';
+}
+
 static const char *exec_find(char *const envp[], const char *name)
 {
 	size_t len = strlen(name);
 
 	for (size_t i = 0; envp && envp[i]; i++)
-		if (!strncmp(envp[i], name, len) && envp[i][len] == '=')
+		if (exec_named(envp[i], name, len))
 			return envp[i] + len + 1;
 	return NULL;
 }
@@ -82,7 +97,7 @@ static const char *exec_saved[EXEC_NINHERIT] RP_HOT; /* NULL: absent or empty */
 
 /* Called by the constructor (init.c) with the values it found in its one
  * pass over environ: copied before main can change environ. */
-void rp_exec_capture(const char *const env[RP_ENV_N])
+RP_START void rp_exec_capture(const char *const env[RP_ENV_N])
 {
 	size_t used = 0, total = 0;
 	char *text;
@@ -172,8 +187,8 @@ static char **exec_env(char *const envp[], char **out, char *text, size_t size, 
 	if (!rp.tree)
 		return (char **)envp;
 	for (size_t i = 0; envp && envp[i]; i++)
-		if (strncmp(envp[i], "RAMDIR_CWD=", 11) && strncmp(envp[i], "RAMDIR_CWD_PWD=", 15) &&
-		    strncmp(envp[i], "RAMDIR_FDS=", 11) && strncmp(envp[i], "RAMDIR_ARENA=", 13))
+		if (!exec_named(envp[i], "RAMDIR_CWD", 10) && !exec_named(envp[i], "RAMDIR_CWD_PWD", 14) &&
+		    !exec_named(envp[i], "RAMDIR_FDS", 10) && !exec_named(envp[i], "RAMDIR_ARENA", 12))
 			out[n++] = envp[i];
 	if (fds) /* written last into text: it may be long */
 		out[n++] = (char *)fds;

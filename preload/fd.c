@@ -45,7 +45,7 @@ void fd_table_init(void)
 	fd_cap = cap;
 }
 
-rd_fh rp_fd_get(int fd)
+RP_START rd_fh rp_fd_get(int fd)
 {
 	struct rp_vf *vf = rp_vf_child();
 	rd_fh fh;
@@ -75,7 +75,7 @@ void rp_fd_set(int fd, rd_fh fh)
 		rp_std_bind(fd);
 }
 
-int rp_fd_high(void)
+RP_START int rp_fd_high(void)
 {
 	struct rp_vf *vf = rp_vf_child();
 	int high = __atomic_load_n(&fd_high, __ATOMIC_RELAXED);
@@ -227,7 +227,7 @@ void rp_fd_fork_child(struct rp_forksnap *s)
 	int high = rp_fd_high();
 	size_t j = 0;
 
-	rd_tree_set_pid(rp.tree, (uint32_t)getpid());
+	rd_tree_set_pid(rp.tree, (uint32_t)syscall(SYS_getpid)); /* bound already (exec.c) */
 	for (int fd = 0; fd_tab && fd <= high; fd++) {
 		rd_fh fh = fd_tab[fd];
 		int counted = j < s->n && s->ent[j].fd == fd;

@@ -189,7 +189,7 @@ size_t rp_handoff_exec(char *b, size_t size)
 		high--;
 	if (high < 0 && !rp.cwd) /* and then no system call either */
 		return 0;
-	if (handoff_head(b, size, &len, 'e', (int)getpid()) < 0)
+	if (handoff_head(b, size, &len, 'e', (int)syscall(SYS_getpid)) < 0)
 		return 0;
 	for (int fd = 0; fd <= high; fd++) {
 		rd_fh fh = rp_fd_get(fd);
@@ -593,7 +593,7 @@ size_t rp_handoff_spawn(struct rp_spawn *s, char *b, size_t size)
 		return 0;
 	for (int i = 0; !any && i < s->n; i++) /* the usual case: nothing */
 		any = !s->cloexec[i];
-	if ((!any && !cwd) || handoff_head(b, size, &len, 's', (int)getpid()) < 0)
+	if ((!any && !cwd) || handoff_head(b, size, &len, 's', (int)syscall(SYS_getpid)) < 0)
 		return 0;
 	any = 0;
 	for (int i = 0; i < s->n; i++) {
@@ -630,7 +630,7 @@ static int handoff_is_placeholder(int fd, unsigned long long dev, unsigned long 
 /* Constructor, once the tree is attached: take over what RAMDIR_FDS hands
  * this image. Returns a descriptor that is a dup of the parent's
  * placeholder (for this image to use as its own), or -1. */
-int rp_handoff_adopt(const char *v)
+RP_START int rp_handoff_adopt(const char *v)
 {
 	const char *p = v;
 	unsigned long long pid, arena, dev, ino;
@@ -693,7 +693,7 @@ int rp_handoff_adopt(const char *v)
  * other exit handler and every destructor, just before glibc's final
  * stdio flush, which it does first itself.
  */
-void rp_handoff_exit(void)
+RP_START void rp_handoff_exit(void)
 {
 	int high = rp_fd_high();
 

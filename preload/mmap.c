@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "rp.h"
 
@@ -168,7 +169,7 @@ static void map_fork_parent(void)
 static void map_fork_child(void)
 {
 	/* without the memory for the list, the child counts itself late */
-	rd_tree_set_pid(rp.tree, (uint32_t)getpid());
+	rd_tree_set_pid(rp.tree, (uint32_t)syscall(SYS_getpid)); /* bound already (exec.c) */
 	for (size_t i = 0; !map_forked && i < map_n; i++)
 		rd_fh_ref(rp.tree, map_tab[i].map);
 	for (size_t i = 0; i < map_nforked; i++)

@@ -23,7 +23,7 @@ static char path_cwd[RP_PATH_MAX];
 static int path_cwd_ok;
 static unsigned path_cwd_gen RP_HOT = 1, path_cwd_have;
 
-void rp_cwd_refresh(void)
+RP_START void rp_cwd_refresh(void)
 {
 	__atomic_add_fetch(&path_cwd_gen, 1, __ATOMIC_ACQ_REL);
 }

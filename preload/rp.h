@@ -68,6 +68,10 @@ void *rp_resolve_one(void **slot, const char *name);
  * Only small objects: a big one would push the rest onto other pages.
  */
 #define RP_HOT __attribute__((section(".data.rp_hot")))
+/* RP_START: code every process runs at start or exit, or on nearly every
+ * call (the descriptor and working-directory lookups, syscall()): placed
+ * with the constructor at the front of .text, like RD_START in the core. */
+#define RP_START __attribute__((section(".text.startup")))
 
 /* ---- the start-up environment (init.c) ---- */
 /* The variables the constructor reads, found in one pass over environ

@@ -41,7 +41,7 @@ static long sys_raw(long nr, long a1, long a2, long a3, long a4, long a5, long a
 }
 #endif
 
-RP_EXPORT long syscall(long nr, ...)
+RP_EXPORT RP_START long syscall(long nr, ...)
 {
 	long a1, a2, a3, a4, a5, a6;
 	va_list ap;

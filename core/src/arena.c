@@ -26,7 +26,7 @@ static long arena_sys_error(long rc)
 	return rc < 0 ? -errno : rc;
 }
 
-static void *arena_map(uint64_t size, int fd)
+RD_START static void *arena_map(uint64_t size, int fd)
 {
 	int flags = fd >= 0 ? MAP_SHARED : (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
 	/* syscall(2) is variadic: a plain 0 passes an int and leaves the upper
@@ -70,7 +70,7 @@ void arena_punch(rd_tree *t, uint64_t off, uint64_t len)
 		syscall(SYS_madvise, t->base + off, len, MADV_DONTNEED);
 }
 
-void rd_config_default(struct rd_config *cfg)
+RD_START void rd_config_default(struct rd_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->quota = 256ull << 20;
@@ -158,7 +158,7 @@ static void arena_handle_free(rd_tree *t)
 	}
 }
 
-static rd_tree *arena_handle(void)
+RD_START static rd_tree *arena_handle(void)
 {
 	int idle = 0;
 	rd_tree *t = &arena_first;
@@ -240,7 +240,7 @@ int rd_tree_create(const struct rd_config *cfg, rd_tree **out)
 	return 0;
 }
 
-int rd_tree_attach(int fd, rd_tree **out)
+RD_START int rd_tree_attach(int fd, rd_tree **out)
 {
 	struct rd_super probe;
 	rd_tree *t;
@@ -293,7 +293,7 @@ void rd_tree_close(rd_tree *t)
 	arena_handle_free(t);
 }
 
-void rd_tree_set_cred(rd_tree *t, uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
+RD_START void rd_tree_set_cred(rd_tree *t, uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
 {
 	t->uid = uid;
 	t->gid = gid;
@@ -307,7 +307,7 @@ void rd_tree_set_cred(rd_tree *t, uid_t uid, gid_t gid, const gid_t *groups, int
 	lookup_forget(t); /* search permissions were checked as the old user */
 }
 
-void rd_tree_set_umask(rd_tree *t, mode_t mask)
+RD_START void rd_tree_set_umask(rd_tree *t, mode_t mask)
 {
 	t->umask = mask & 0777;
 }

@@ -40,7 +40,7 @@ void holder_del(struct rd_ofile *of, uint32_t pid)
 		}
 }
 
-void rd_tree_set_pid(rd_tree *t, uint32_t pid)
+RD_START void rd_tree_set_pid(rd_tree *t, uint32_t pid)
 {
 	t->pid = pid;
 }

@@ -82,7 +82,7 @@ static struct lookup_ent *lookup_table(rd_tree *t)
 	return lookup_tab;
 }
 
-void lookup_forget(rd_tree *t)
+RD_START void lookup_forget(rd_tree *t)
 {
 	rd_tree *owner = t;
 

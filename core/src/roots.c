@@ -40,7 +40,7 @@ int roots_escape(const char *rest, int root, int hops)
  * from the superblock it reads anyway (nroots never changes after
  * rd_tree_create), which also saved the pread this used to make.
  */
-int rd_tree_roots(rd_tree *t)
+RD_START int rd_tree_roots(rd_tree *t)
 {
 	uint32_t n = t->nroots;
 

@@ -56,7 +56,7 @@ int rd_statvfs(rd_tree *t, struct statvfs *sv)
 	return 0;
 }
 
-int rd_parse_size(const char *s, uint64_t *out)
+RD_START int rd_parse_size(const char *s, uint64_t *out)
 {
 	uint64_t whole = 0, frac = 0, fdiv = 1, mult = 1, v;
 	const char *p = s;
