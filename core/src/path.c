@@ -12,14 +12,50 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-static __thread char path_esc_buf[RD_PATH_MAX + 1] __attribute__((tls_model("initial-exec")));
+/*
+ * Where the walk continues after an escape: a page for each thread, mapped
+ * at its first escape and unmapped when it exits. It was 4 KiB of static
+ * TLS, which the loader zeroes in every process (and glibc in every
+ * thread) that loads the library: a fresh page each, for a rare case
+ * (DESIGN.md 9, "Start-up cost"). Mapped with the system call, not
+ * malloc: a signal handler's open may land here.
+ */
+static __thread char *path_esc_buf __attribute__((tls_model("initial-exec")));
 static __thread int path_esc_kind __attribute__((tls_model("initial-exec")));
 static __thread int path_esc_hops __attribute__((tls_model("initial-exec")));
 
+extern int __cxa_thread_atexit_impl(void (*fn)(void *), void *arg, void *dso);
+extern void *__dso_handle;
+
+static void path_esc_unmap(void *page)
+{
+	syscall(SYS_munmap, page, (size_t)RD_PATH_MAX);
+}
+
+static char *path_esc_page(void)
+{
+	long p;
+
+	if (path_esc_buf)
+		return path_esc_buf;
+	p = syscall(SYS_mmap, NULL, (size_t)RD_PATH_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == -1)
+		return NULL;
+	if (__cxa_thread_atexit_impl(path_esc_unmap, (void *)p, &__dso_handle) != 0) {
+		path_esc_unmap((void *)p);
+		return NULL;
+	}
+	path_esc_buf = (char *)p;
+	return path_esc_buf;
+}
+
 const char *rd_escape_path(void)
 {
-	return path_esc_buf;
+	return path_esc_buf ? path_esc_buf : "";
 }
 
 enum rd_escape_kind rd_escape_kind(void)
@@ -36,11 +72,15 @@ int rd_escape_hops(void)
 static int path_escape2(const char *head, size_t hlen, const char *tail, enum rd_escape_kind kind, int hops)
 {
 	size_t tlen = strlen(tail);
+	char *buf;
 
-	if (hlen + tlen > RD_PATH_MAX - 1)
+	if (hlen + tlen > RD_PATH_MAX - 1) /* so the page holds it with its NUL */
 		return -ENAMETOOLONG;
-	memcpy(path_esc_buf, head, hlen);
-	memcpy(path_esc_buf + hlen, tail, tlen + 1);
+	buf = path_esc_page();
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, head, hlen);
+	memcpy(buf + hlen, tail, tlen + 1);
 	path_esc_kind = kind;
 	path_esc_hops = hops;
 	return -RD_EESCAPE;

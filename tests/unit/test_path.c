@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,56 @@ static void assert_escape(int rc, enum rd_escape_kind kind, const char *rest)
 	assert_string_equal(rd_escape_path(), rest);
 }
 
+/* A thread's escape path is its own, and outlives no thread. */
+struct esc_arg {
+	rd_tree *t;
+	int i;
+	int ok;
+};
+
+static void *escape_thread(void *p)
+{
+	struct esc_arg *a = p;
+	char path[32], want[16];
+	struct stat st;
+
+	snprintf(path, sizeof path, "/../t%d", a->i);
+	snprintf(want, sizeof want, "t%d", a->i);
+	a->ok = rd_stat(a->t, RD_ROOT, path, &st, 0) == -RD_EESCAPE && !strcmp(rd_escape_path(), want);
+	return NULL;
+}
+
+static void test_escape_per_thread(void **state)
+{
+	rd_tree *t = fixture();
+	struct stat st;
+
+	(void)state;
+	assert_escape(rd_stat(t, RD_ROOT, "/../main", &st, 0), RD_ESC_ABOVE_ROOT, "main");
+	/* one after another (each thread's page unmapped at its exit), then
+	 * two at once */
+	for (int i = 0; i < 64; i++) {
+		struct esc_arg a = {t, i, 0};
+		pthread_t th;
+
+		assert_int_equal(pthread_create(&th, NULL, escape_thread, &a), 0);
+		assert_int_equal(pthread_join(th, NULL), 0);
+		assert_true(a.ok);
+	}
+	{
+		struct esc_arg a = {t, 100, 0}, b = {t, 101, 0};
+		pthread_t ta, tb;
+
+		assert_int_equal(pthread_create(&ta, NULL, escape_thread, &a), 0);
+		assert_int_equal(pthread_create(&tb, NULL, escape_thread, &b), 0);
+		assert_int_equal(pthread_join(ta, NULL), 0);
+		assert_int_equal(pthread_join(tb, NULL), 0);
+		assert_true(a.ok && b.ok);
+	}
+	assert_string_equal(rd_escape_path(), "main");
+	tu_done(t);
+}
+
 static void test_escapes(void **state)
 {
 	rd_tree *t = fixture();
@@ -425,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_name_limits),
 		cmocka_unit_test(test_empty_path),
 		cmocka_unit_test(test_escapes),
+		cmocka_unit_test(test_escape_per_thread),
 		cmocka_unit_test(test_fh_path_dir),
 		cmocka_unit_test(test_fh_path_file),
 	};
