@@ -160,12 +160,16 @@ static void exec_env_put(char **out, size_t *n, char **txt, char *end, const cha
  */
 static size_t exec_env_text(char *const envp[], const struct rp_spawn *sim)
 {
-	const char *pwd = exec_find(envp, "PWD");
-	rd_fh cwd = sim && sim->cwd_set ? sim->cwd : rp_cwd_fh();
-	size_t size = sizeof "RAMDIR_ARENA=" + strlen(rp.arena_head) + strlen(rp_pfx.list) + sizeof "RAMDIR_CWD=" +
-		      (cwd ? RP_PATH_MAX : 0) +
-		      sizeof "RAMDIR_CWD_PWD=" + (pwd ? strlen(pwd) : 0) + 16;
+	const char *pwd;
+	rd_fh cwd;
+	size_t size;
 
+	if (!rp.tree) /* inert: envp goes as it is (exec_env), and there is no prefix list */
+		return 1;
+	pwd = exec_find(envp, "PWD");
+	cwd = sim && sim->cwd_set ? sim->cwd : rp_cwd_fh();
+	size = sizeof "RAMDIR_ARENA=" + strlen(rp.arena_head) + strlen(rp_pfx.list) + sizeof "RAMDIR_CWD=" +
+	       (cwd ? RP_PATH_MAX : 0) + sizeof "RAMDIR_CWD_PWD=" + (pwd ? strlen(pwd) : 0) + 16;
 	for (size_t i = 1; i < EXEC_NINHERIT; i++)
 		if (exec_saved[i])
 			size += strlen(exec_inherit[i]) + strlen(exec_saved[i]) + 2;
