@@ -435,7 +435,10 @@ RP_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 /* After the real getsockname/getpeername filled addr: our abstract name
  * back to the path this process gave it. */
-static void sock_unname(int fd, struct sockaddr *addr, socklen_t *len, socklen_t got)
+/* The kernel put the abstract name in addr (got bytes); put the path the
+ * program used there instead, cut at cap, the size the caller gave (as the
+ * kernel cuts an address), with *len its whole length. */
+static void sock_unname(int fd, struct sockaddr *addr, socklen_t *len, socklen_t got, socklen_t cap)
 {
 	const struct sockaddr_un *un = (const struct sockaddr_un *)addr;
 	size_t off = offsetof(struct sockaddr_un, sun_path);
@@ -449,7 +452,7 @@ static void sock_unname(int fd, struct sockaddr *addr, socklen_t *len, socklen_t
 
 		if (e->fd != fd || e->abslen != got || memcmp(&e->abs, un, got))
 			continue;
-		memcpy(addr, &e->path, e->pathlen < *len ? e->pathlen : *len);
+		memcpy(addr, &e->path, e->pathlen < cap ? e->pathlen : cap);
 		*len = e->pathlen;
 		break;
 	}
@@ -482,7 +485,7 @@ RP_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 	rc = REAL(getsockname)(fd, addr, len);
 
 	if (rc == 0 && rp.tree && addr && *len <= cap)
-		sock_unname(fd, addr, len, *len);
+		sock_unname(fd, addr, len, *len, cap);
 	return rc;
 }
 
@@ -496,6 +499,6 @@ RP_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	rc = REAL(getpeername)(fd, addr, len);
 
 	if (rc == 0 && rp.tree && addr && *len <= cap)
-		sock_unname(fd, addr, len, *len);
+		sock_unname(fd, addr, len, *len, cap);
 	return rc;
 }
