@@ -13,16 +13,16 @@
 
 #include <errno.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 /*
  * Where the walk continues after an escape: a page for each thread, mapped
  * at its first escape and unmapped when it exits. It was 4 KiB of static
  * TLS, which the loader zeroes in every process (and glibc in every
  * thread) that loads the library: a fresh page each, for a rare case
- * (DESIGN.md 9, "Start-up cost"). Mapped with the system call, not
- * malloc: a signal handler's open may land here.
+ * (DESIGN.md 9, "Start-up cost"). mmap, not malloc: a signal handler's
+ * open may land here. Not the raw system call either: ThreadSanitizer
+ * must see the unmap, or a page mapped again at the same address by the
+ * next thread reads as a race with the thread that had it.
  */
 static __thread char *path_esc_buf __attribute__((tls_model("initial-exec")));
 static __thread int path_esc_kind __attribute__((tls_model("initial-exec")));
@@ -33,23 +33,23 @@ extern void *__dso_handle;
 
 static void path_esc_unmap(void *page)
 {
-	syscall(SYS_munmap, page, (size_t)RD_PATH_MAX);
+	munmap(page, (size_t)RD_PATH_MAX);
 }
 
 static char *path_esc_page(void)
 {
-	long p;
+	void *p;
 
 	if (path_esc_buf)
 		return path_esc_buf;
-	p = syscall(SYS_mmap, NULL, (size_t)RD_PATH_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == -1)
+	p = mmap(NULL, (size_t)RD_PATH_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
 		return NULL;
-	if (__cxa_thread_atexit_impl(path_esc_unmap, (void *)p, &__dso_handle) != 0) {
-		path_esc_unmap((void *)p);
+	if (__cxa_thread_atexit_impl(path_esc_unmap, p, &__dso_handle) != 0) {
+		path_esc_unmap(p);
 		return NULL;
 	}
-	path_esc_buf = (char *)p;
+	path_esc_buf = p;
 	return path_esc_buf;
 }
 
