@@ -49,7 +49,8 @@ rd_fh rp_fdlink(const char *path)
 
 	if (!rp.tree || !path || path[0] != '/' || (path[1] != 'd' && path[1] != 'p'))
 		return 0;
-	if (!strncmp(path, "/dev/", 5)) {
+	/* characters, not strncmp: /dev/shm paths come this far */
+	if (path[1] == 'd' && path[2] == 'e' && path[3] == 'v' && path[4] == '/') {
 		const char *p = path + 5;
 
 		/* first letters before whole names: /dev/shm and /dev/null are
@@ -64,7 +65,7 @@ rd_fh rp_fdlink(const char *path)
 			fd = 1;
 		else if (!strcmp(p + 3, "err"))
 			fd = 2;
-	} else if (!strncmp(path, "/proc/", 6)) {
+	} else if (path[1] == 'p' && path[2] == 'r' && path[3] == 'o' && path[4] == 'c' && path[5] == '/') {
 		fd = fdlink_proc(path + 6);
 	}
 	return fd < 0 ? 0 : rp_fd_get(fd);
