@@ -43,11 +43,11 @@ static int fdlink_proc(const char *p)
 	return strncmp(rest, "fd/", 3) ? -1 : fdlink_num(rest + 3);
 }
 
-rd_fh rp_fdlink(const char *path)
+rd_fh rp_fdlink_named(const char *path)
 {
 	int fd = -1;
 
-	if (!rp.tree || !path || path[0] != '/' || (path[1] != 'd' && path[1] != 'p'))
+	if (!rp.tree)
 		return 0;
 	/* characters, not strncmp: /dev/shm paths come this far */
 	if (path[1] == 'd' && path[2] == 'e' && path[3] == 'v' && path[4] == '/') {

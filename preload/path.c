@@ -124,6 +124,8 @@ int rp_path(int dirfd, const char *path, struct rp_at *at)
 	at->hops = 0;
 	at->self = 0;
 	if (path[0] == '/') {
+		if (!rp_prefix_may(path))
+			return 0;
 		k = rp_prefix_match(path);
 		return k < 0 ? 0 : path_set_tree(at, path, k);
 	}

@@ -145,6 +145,12 @@ RP_START int rp_prefix_parse(const char *val, char *err, size_t errlen)
 		lused += rp_pfx.at[i].len;
 	}
 	rp_pfx.list = list;
+	memset(rp_pfx.second, 0, sizeof rp_pfx.second);
+	for (int i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)rp_pfx.paths[rp_pfx.at[i].off + 1];
+
+		rp_pfx.second[c >> 5] |= 1u << (c & 31);
+	}
 	rp_pfx.n = n;
 	return 0;
 }

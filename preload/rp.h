@@ -131,8 +131,16 @@ rd_fh rp_fd_get(int fd);
  * owns. Returns the descriptor or -errno (fh is closed on failure). */
 int rp_fd_install(rd_fh fh, int cloexec);
 /* fdlink.c: the open tree file a magic link (/dev/fd/N, /dev/stdout,
- * /proc/self/fd/N) names, 0 if the path is not one or not to a tree file. */
-rd_fh rp_fdlink(const char *path);
+ * /proc/self/fd/N) names, 0 if the path is not one or not to a tree file.
+ * Inline for the first characters: every open and stat outside the tree
+ * asks, and all but /d... and /p... leave here without a call. */
+rd_fh rp_fdlink_named(const char *path);
+static inline rd_fh rp_fdlink(const char *path)
+{
+	if (!path || path[0] != '/' || (path[1] != 'd' && path[1] != 'p'))
+		return 0;
+	return rp_fdlink_named(path);
+}
 /* The highest descriptor the table has ever held (for walks over it). */
 int rp_fd_high(void);
 /* Is fd one of the library's own descriptors (arena, placeholder), which
@@ -276,8 +284,17 @@ struct rp_prefixes {
 	 * long, then in a bss buffer of 2 * RP_PATH_MAX (prefix.c). */
 	char *paths;
 	char small[384];
+	uint32_t second[8];           /* bit c: some prefix's second character is c */
 };
 extern struct rp_prefixes rp_pfx;
+/* Can absolute path abs be a prefix or below one? 0 rules it out with one
+ * load, before any call: how every call outside the tree leaves. */
+static inline int rp_prefix_may(const char *abs)
+{
+	unsigned char c = (unsigned char)abs[1];
+
+	return (rp_pfx.second[c >> 5] >> (c & 31)) & 1;
+}
 /* Parse and check the list (also sets rp.prefix to the first); -1 and a
  * one-line reason naming RAMDIR_PREFIX in err if it cannot be used. */
 int rp_prefix_parse(const char *val, char *err, size_t errlen);
