@@ -74,6 +74,7 @@ static int exec_named(const char *e, const char *name, size_t len)
 			return 0;
 	return e[len] == '=';
 }
+#define EXEC_NAMED(e, lit) exec_named((e), lit, sizeof lit - 1)
 
 static const char *exec_find(char *const envp[], const char *name)
 {
@@ -191,8 +192,8 @@ static char **exec_env(char *const envp[], char **out, char *text, size_t size, 
 	if (!rp.tree)
 		return (char **)envp;
 	for (size_t i = 0; envp && envp[i]; i++)
-		if (!exec_named(envp[i], "RAMDIR_CWD", 10) && !exec_named(envp[i], "RAMDIR_CWD_PWD", 14) &&
-		    !exec_named(envp[i], "RAMDIR_FDS", 10) && !exec_named(envp[i], "RAMDIR_ARENA", 12))
+		if (!EXEC_NAMED(envp[i], "RAMDIR_CWD") && !EXEC_NAMED(envp[i], "RAMDIR_CWD_PWD") &&
+		    !EXEC_NAMED(envp[i], "RAMDIR_FDS") && !EXEC_NAMED(envp[i], "RAMDIR_ARENA"))
 			out[n++] = envp[i];
 	if (fds) /* written last into text: it may be long */
 		out[n++] = (char *)fds;
