@@ -433,19 +433,22 @@ RP_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	return rc;
 }
 
-/* After the real getsockname/getpeername filled addr: our abstract name
- * back to the path this process gave it. */
-/* The kernel put the abstract name in addr (got bytes); put the path the
- * program used there instead, cut at cap, the size the caller gave (as the
- * kernel cuts an address), with *len its whole length. */
-static void sock_unname(int fd, struct sockaddr *addr, socklen_t *len, socklen_t got, socklen_t cap)
+/* After the real getsockname/getpeername (rc) filled addr with our
+ * abstract name: put the path the program used there instead, cut at cap,
+ * the size the caller gave (as the kernel cuts an address), with *len its
+ * whole length. Returns rc. */
+static int sock_unname(int rc, int fd, struct sockaddr *addr, socklen_t *len, socklen_t cap)
 {
 	const struct sockaddr_un *un = (const struct sockaddr_un *)addr;
 	size_t off = offsetof(struct sockaddr_un, sun_path);
+	socklen_t got;
 
+	if (rc != 0 || !rp.tree || !addr || *len > cap)
+		return rc;
+	got = *len;
 	if (got <= off + 1 + sizeof SOCK_PREFIX - 1 || addr->sa_family != AF_UNIX || un->sun_path[0] != 0 ||
 	    memcmp(un->sun_path + 1, SOCK_PREFIX, sizeof SOCK_PREFIX - 1))
-		return;
+		return rc;
 	pthread_mutex_lock(&sock_lock);
 	for (size_t i = 0; i < sock_n; i++) {
 		struct sock_name *e = &sock_tab[i];
@@ -457,6 +460,7 @@ static void sock_unname(int fd, struct sockaddr *addr, socklen_t *len, socklen_t
 		break;
 	}
 	pthread_mutex_unlock(&sock_lock);
+	return rc;
 }
 
 /* A tree descriptor is a file, not a socket: the socket calls that
@@ -478,27 +482,17 @@ RP_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 RP_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	socklen_t cap = len ? *len : 0;
-	int rc;
 
 	if (rp_fd_get(fd))
 		return sock_not();
-	rc = REAL(getsockname)(fd, addr, len);
-
-	if (rc == 0 && rp.tree && addr && *len <= cap)
-		sock_unname(fd, addr, len, *len, cap);
-	return rc;
+	return sock_unname(REAL(getsockname)(fd, addr, len), fd, addr, len, cap);
 }
 
 RP_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	socklen_t cap = len ? *len : 0;
-	int rc;
 
 	if (rp_fd_get(fd))
 		return sock_not();
-	rc = REAL(getpeername)(fd, addr, len);
-
-	if (rc == 0 && rp.tree && addr && *len <= cap)
-		sock_unname(fd, addr, len, *len, cap);
-	return rc;
+	return sock_unname(REAL(getpeername)(fd, addr, len), fd, addr, len, cap);
 }
