@@ -446,6 +446,8 @@ RP_EXPORT int fchdir(int fd)
 {
 	rd_fh fh = rp_fd_get(fd);
 
+	if (!fh && rp_fd_idle(fd))
+		return (int)rp_ret(-EBADF);
 	if (!fh)
 		return cwd_left(REAL(fchdir)(fd));
 	return (int)rp_ret(cwd_enter_fh(fh));

@@ -368,8 +368,10 @@ RP_EXPORT DIR *opendir(const char *name)
 	if (!name || !name[0])
 		return REAL(opendir)(name);
 	k = dir_open(&dirfd, &name, &at, &fd);
-	if (k == 0)
+	if (k == 0) {
+		rp_fd_idle_flush(); /* its descriptor is the lowest free (fd.c) */
 		return REAL(opendir)(name);
+	}
 	if (k < 0) {
 		rp_ret(k);
 		return NULL;
@@ -383,6 +385,10 @@ RP_EXPORT DIR *fdopendir(int fd)
 	struct stat st;
 	int rc;
 
+	if (!fh && rp_fd_idle(fd)) {
+		rp_ret(-EBADF);
+		return NULL;
+	}
 	if (!fh)
 		return REAL(fdopendir)(fd);
 	rc = rd_fstat(rp.tree, fh, &st);
@@ -440,8 +446,17 @@ RP_EXPORT int closedir(DIR *d)
 {
 	struct dir_stream *s = dir_find(d);
 
-	if (!s)
-		return REAL(closedir)(d);
+	if (!s) {
+		DIR *any = d;
+		int fd, rc;
+
+		__asm__("" : "+r"(any)); /* glibc answers NULL with EINVAL; its header says nonnull */
+		fd = rp.tree && any ? REAL(dirfd)(any) : -1;
+		rc = REAL(closedir)(d);
+
+		rp_fd_closed_real(fd); /* the lowest-free bound must know (fd.c) */
+		return rc;
+	}
 	return dir_close(s);
 }
 

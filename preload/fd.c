@@ -6,6 +6,22 @@
  * success. The table maps the number to the core's open-file handle; it is
  * an array indexed by descriptor (reads are one atomic load, no lock), sized
  * by RLIMIT_NOFILE and mapped lazily so unused entries cost nothing.
+ *
+ * Idle descriptors. Closing a tree descriptor would cost a close system
+ * call and the next tree open a dup: together most of what a small-file
+ * open, read and close costs here. So close keeps the kernel descriptor
+ * (a placeholder dup, which the kernel never gives another file) and marks
+ * the entry idle; the next tree open takes it back with no system call,
+ * when that is exactly the number open would have returned: the lowest
+ * free one. That is known when the idle number is below fd_dense, the
+ * bound under which every descriptor was open when the library last asked
+ * the kernel (the result of its own lowest-free dup) and which every close
+ * the library sees lowers. An idle number that cannot be proved lowest,
+ * or one standing in the way of a real open or an exec, is closed for real
+ * (rp_fd_idle_flush). To the program an idle descriptor is closed: every
+ * wrapper answers EBADF (rp_fd_entry), and the calls no wrapper sees get
+ * the O_PATH placeholder's EBADF from the kernel. Only 3..63 go idle: the
+ * standard streams keep their exact close.
  */
 #include <pthread.h>
 #include <sys/mman.h>
@@ -14,7 +30,9 @@
 
 #include "rp.h"
 
-static uint64_t *fd_tab RP_HOT; /* fd -> rd_fh */
+static uint64_t *fd_tab RP_HOT; /* fd -> rd_fh | RP_FD_* bits */
+uint64_t rp_fd_idle_mask RP_HOT; /* bit n: descriptor n may be idle (a hint; the table decides) */
+static int fd_dense RP_HOT; /* every descriptor below it is open in the kernel */
 static size_t fd_cap RP_HOT;
 static int fd_high RP_HOT = -1; /* highest descriptor ever recorded */
 
@@ -45,7 +63,7 @@ void fd_table_init(void)
 	fd_cap = cap;
 }
 
-RP_START rd_fh rp_fd_get(int fd)
+RP_START uint64_t rp_fd_entry(int fd)
 {
 	struct rp_vf *vf = rp_vf_child();
 	rd_fh fh;
@@ -55,6 +73,124 @@ RP_START rd_fh rp_fd_get(int fd)
 	if (fd < 0 || (size_t)fd >= fd_cap || !fd_tab)
 		return 0;
 	return __atomic_load_n(&fd_tab[fd], __ATOMIC_ACQUIRE);
+}
+
+RP_START rd_fh rp_fd_get(int fd)
+{
+	return rp_fd_entry(fd) & ~RP_FD_BITS;
+}
+
+int rp_fd_idle(int fd)
+{
+	return (rp_fd_entry(fd) & RP_FD_IDLE) != 0;
+}
+
+/* F_SETFD and the like changed fd's flags: the entry's record is stale,
+ * so it closes for real (only a known entry may go idle). */
+void rp_fd_flags_changed(int fd)
+{
+	if (fd >= 0 && (size_t)fd < fd_cap && fd_tab && likely(rp_vf_child() == NULL))
+		__atomic_and_fetch(&fd_tab[fd], ~RP_FD_KNOWN, __ATOMIC_ACQ_REL);
+}
+
+/* A descriptor below fd_dense was closed for real (or may have been). */
+static void fd_dense_lower(int fd)
+{
+	int d = __atomic_load_n(&fd_dense, __ATOMIC_RELAXED);
+
+	while (fd >= 0 && fd < d && !__atomic_compare_exchange_n(&fd_dense, &d, fd, 1, __ATOMIC_RELAXED,
+								  __ATOMIC_RELAXED))
+		;
+}
+
+void rp_fd_closed_real(int fd)
+{
+	fd_dense_lower(fd);
+}
+
+/* Close idle descriptor fd for real, if it still is idle. */
+static void fd_idle_close(int fd)
+{
+	uint64_t v = __atomic_load_n(&fd_tab[fd], __ATOMIC_ACQUIRE);
+
+	__atomic_and_fetch(&rp_fd_idle_mask, ~(1ull << fd), __ATOMIC_ACQ_REL);
+	if ((v & RP_FD_IDLE) && __atomic_compare_exchange_n(&fd_tab[fd], &v, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		fd_dense_lower(fd);
+		REAL(close)(fd);
+	}
+}
+
+void rp_fd_idle_flush_all(void)
+{
+	uint64_t m;
+
+	if (unlikely(rp_vf_child() != NULL)) /* the parent's table: not ours to change */
+		return;
+	while ((m = __atomic_load_n(&rp_fd_idle_mask, __ATOMIC_ACQUIRE)) != 0)
+		fd_idle_close(__builtin_ctzll(m));
+}
+
+/*
+ * The lowest idle descriptor for a new open, with its close-on-exec flag
+ * set as asked; -1 if there is none, or none provably lowest (those are
+ * closed, so the caller's dup returns the lowest free number).
+ */
+static int fd_idle_take(rd_fh fh, int cloexec)
+{
+	uint64_t m, v, want = fh | RP_FD_KNOWN | (cloexec ? RP_FD_CLOEXEC : 0);
+	int fd;
+
+	while ((m = __atomic_load_n(&rp_fd_idle_mask, __ATOMIC_ACQUIRE)) != 0) {
+		fd = __builtin_ctzll(m);
+		if (fd >= __atomic_load_n(&fd_dense, __ATOMIC_RELAXED)) {
+			rp_fd_idle_flush_all();
+			return -1;
+		}
+		v = __atomic_load_n(&fd_tab[fd], __ATOMIC_ACQUIRE);
+		__atomic_and_fetch(&rp_fd_idle_mask, ~(1ull << fd), __ATOMIC_ACQ_REL);
+		if (!(v & RP_FD_IDLE) ||
+		    !__atomic_compare_exchange_n(&fd_tab[fd], &v, want, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			continue; /* taken meanwhile, or a stale hint */
+		if (!(v & RP_FD_CLOEXEC) != !cloexec &&
+		    REAL(fcntl)(fd, F_SETFD, cloexec ? FD_CLOEXEC : 0) < 0) {
+			__atomic_store_n(&fd_tab[fd], 0, __ATOMIC_RELEASE);
+			fd_dense_lower(fd);
+			REAL(close)(fd);
+			return -1;
+		}
+		rp_debug(RP_DBG_FD, "fd %d -> %#llx (was idle)", fd, (unsigned long long)fh);
+		return fd;
+	}
+	return -1;
+}
+
+/*
+ * close: 1 if fd stays open as an idle descriptor (no close system call
+ * to make), 0 if the caller closes it, -EBADF if it was idle (closed to
+ * the program) already. *fh is the tree file fd stood for, 0 if none.
+ */
+int rp_fd_close(int fd, rd_fh *fh)
+{
+	uint64_t v;
+
+	*fh = 0;
+	if (fd >= 3 && fd < 64 && fd_tab && likely(rp_vf_child() == NULL)) {
+		v = __atomic_load_n(&fd_tab[fd], __ATOMIC_ACQUIRE);
+		if (v & RP_FD_IDLE)
+			return -EBADF;
+		if ((v & RP_FD_KNOWN) &&
+		    __atomic_compare_exchange_n(&fd_tab[fd], &v, RP_FD_IDLE | (v & RP_FD_CLOEXEC), 0,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			*fh = v & ~RP_FD_BITS;
+			rd_lock_release(rp.tree, *fh, 0);
+			__atomic_or_fetch(&rp_fd_idle_mask, 1ull << fd, __ATOMIC_ACQ_REL);
+			rp_debug(RP_DBG_FD, "fd %d idle", fd);
+			return 1;
+		}
+	}
+	*fh = rp_fd_forget(fd);
+	fd_dense_lower(fd);
+	return 0;
 }
 
 void rp_fd_set(int fd, rd_fh fh)
@@ -67,7 +203,7 @@ void rp_fd_set(int fd, rd_fh fh)
 		rp_vf_fd_set(vf, fd, fh);
 		return;
 	}
-	__atomic_store_n(&fd_tab[fd], fh, __ATOMIC_RELEASE);
+	__atomic_store_n(&fd_tab[fd], fh, __ATOMIC_RELEASE); /* flags unknown: never idle */
 	if (fd > __atomic_load_n(&fd_high, __ATOMIC_RELAXED))
 		__atomic_store_n(&fd_high, fd, __ATOMIC_RELAXED);
 	rp_debug(RP_DBG_FD, "fd %d -> %#llx", fd, (unsigned long long)fh);
@@ -107,8 +243,10 @@ rd_fh rp_fd_forget(int fd)
 	if (fd <= 2 && fd_tab[fd])
 		rp_std_unbind(fd); /* flush into the tree while the mapping stands */
 	fh = __atomic_exchange_n(&fd_tab[fd], 0, __ATOMIC_ACQ_REL);
-	/* Every close path comes here: closing any descriptor of a file
-	 * drops the process's POSIX locks on it (one load if none exist). */
+	fh = (fh & RP_FD_IDLE) ? 0 : fh & ~RP_FD_BITS; /* an idle one: closed already */
+	/* Every close path but an idle one's comes here: closing any
+	 * descriptor of a file drops the process's POSIX locks on it (one
+	 * load if none exist). */
 	if (fh)
 		rd_lock_release(rp.tree, fh, 0); /* 0: getpid() only if needed */
 	return fh;
@@ -141,6 +279,11 @@ int rp_fd_install(rd_fh fh, int cloexec)
 		rd_close(rp.tree, fh);
 		return -EMFILE;
 	}
+	if (likely(rp_vf_child() == NULL) && __atomic_load_n(&rp_fd_idle_mask, __ATOMIC_RELAXED)) {
+		fd = fd_idle_take(fh, cloexec);
+		if (fd >= 0)
+			return fd;
+	}
 	fd = rp_placeholder();
 	if (fd >= 0)
 		fd = REAL(fcntl)(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
@@ -155,9 +298,15 @@ int rp_fd_install(rd_fh fh, int cloexec)
 		rd_close(rp.tree, fh);
 		return -EMFILE;
 	}
-	if (unlikely(rp_vf_child() != NULL))
+	if (unlikely(rp_vf_child() != NULL)) {
 		rp_vf_own(rp_vf_child(), fh);
+		rp_fd_set(fd, fh);
+		return fd;
+	}
+	/* every descriptor below fd is open: the kernel gave the lowest */
+	__atomic_store_n(&fd_dense, fd + 1, __ATOMIC_RELAXED);
 	rp_fd_set(fd, fh);
+	__atomic_store_n(&fd_tab[fd], fh | RP_FD_KNOWN | (cloexec ? RP_FD_CLOEXEC : 0), __ATOMIC_RELEASE);
 	return fd;
 }
 
@@ -180,7 +329,7 @@ void rp_fd_fork_prepare(struct rp_forksnap *s)
 	s->cwd = 0;
 	s->ent = NULL;
 	for (int fd = 0; fd_tab && fd <= high; fd++)
-		n += fd_tab[fd] != 0;
+		n += (fd_tab[fd] & ~RP_FD_BITS) != 0;
 	if (n) {
 		long p = syscall(SYS_mmap, NULL, n * sizeof *s->ent, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -192,7 +341,7 @@ void rp_fd_fork_prepare(struct rp_forksnap *s)
 		s->cap = n;
 	}
 	for (int fd = 0; fd_tab && fd <= high && s->n < s->cap; fd++) {
-		rd_fh fh = __atomic_load_n(&fd_tab[fd], __ATOMIC_ACQUIRE);
+		rd_fh fh = __atomic_load_n(&fd_tab[fd], __ATOMIC_ACQUIRE) & ~RP_FD_BITS;
 
 		if (fh && rd_fh_give(rp.tree, fh, 1) == 0) {
 			s->ent[s->n].fd = fd;
@@ -229,7 +378,7 @@ void rp_fd_fork_child(struct rp_forksnap *s)
 
 	rd_tree_set_pid(rp.tree, (uint32_t)syscall(SYS_getpid)); /* bound already (exec.c) */
 	for (int fd = 0; fd_tab && fd <= high; fd++) {
-		rd_fh fh = fd_tab[fd];
+		rd_fh fh = fd_tab[fd] & ~RP_FD_BITS;
 		int counted = j < s->n && s->ent[j].fd == fd;
 
 		if (counted && s->ent[j].fh == fh)

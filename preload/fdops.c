@@ -29,13 +29,16 @@
 RP_EXPORT int close(int fd)
 {
 	rd_fh fh;
+	int kept;
 
 	if (unlikely(rp_fd_private(fd)))
 		return 0;
-	fh = rp_fd_forget(fd);
+	kept = rp_fd_close(fd, &fh); /* a tree descriptor may stay idle (fd.c) */
+	if (kept < 0)
+		return (int)rp_ret(kept);
 	if (fh)
 		rd_close(rp.tree, fh);
-	return REAL(close)(fd);
+	return kept ? 0 : REAL(close)(fd);
 }
 
 static void fdops_forget_range(unsigned first, unsigned last)
@@ -50,6 +53,7 @@ static void fdops_forget_range(unsigned first, unsigned last)
 	if (unlikely(vf != NULL) && rp_vf_close_range(vf, first, last) == 0)
 		return;
 
+	rp_fd_closed_real((int)(first > 0x7fffffff ? 0x7fffffff : first));
 	for (fd = first; fd <= last && fd <= high; fd++) {
 		rd_fh fh = rp_fd_get((int)fd) ? rp_fd_forget((int)fd) : 0;
 
@@ -96,6 +100,10 @@ RP_EXPORT int close_range(unsigned first, unsigned last, int flags)
 
 	if (!rp.tree || first > last)
 		return REAL(close_range)(first, last, flags);
+	rp_fd_idle_flush(); /* none may close under the table's feet */
+	if (flags & 4 /* CLOSE_RANGE_CLOEXEC */)
+		for (int fd = (int)first, high = rp_fd_high(); fd <= high && (unsigned)fd <= last; fd++)
+			rp_fd_flags_changed(fd);
 	rc = fdops_close_range(first, last, flags);
 	/* CLOSE_RANGE_CLOEXEC only marks them; nothing is closed yet. */
 	if (rc == 0 && !(flags & 4 /* CLOSE_RANGE_CLOEXEC */))
@@ -111,6 +119,7 @@ RP_EXPORT void closefrom(int low)
 		REAL(closefrom)(low);
 		return;
 	}
+	rp_fd_idle_flush();
 	fdops_forget_range((unsigned)low, ~0u);
 	if (fdops_close_range((unsigned)low, ~0u, 0) < 0) {
 		for (int fd = low, high = rp_fd_high(); fd <= high; fd++)
@@ -130,10 +139,23 @@ static int fdops_dup_done(int newfd, rd_fh fh)
 	return newfd;
 }
 
+/* An idle descriptor is closed to the program: EBADF, as the kernel
+ * would say. */
+#define FDOPS_NOT_IDLE(e)                                 \
+	do {                                              \
+		if (unlikely((e) & RP_FD_IDLE)) {         \
+			errno = EBADF;                    \
+			return -1;                        \
+		}                                         \
+	} while (0)
+
 RP_EXPORT int dup(int fd)
 {
-	rd_fh fh = rp_fd_get(fd);
+	uint64_t e = rp_fd_entry(fd);
+	rd_fh fh = e & ~RP_FD_BITS;
 
+	FDOPS_NOT_IDLE(e);
+	rp_fd_idle_flush(); /* the new descriptor is the lowest free */
 	if (!fh)
 		return REAL(dup)(fd);
 	return fdops_dup_done(REAL(dup)(fd), fh);
@@ -160,11 +182,13 @@ static void fdops_replace(int newfd)
 
 RP_EXPORT int dup2(int fd, int newfd)
 {
-	rd_fh fh = rp_fd_get(fd);
+	uint64_t e = rp_fd_entry(fd);
+	rd_fh fh = e & ~RP_FD_BITS;
 	int rc;
 
 	FDOPS_NOT_PRIVATE(newfd);
-	if (!fh && !rp_fd_get(newfd))
+	FDOPS_NOT_IDLE(e);
+	if (!fh && !rp_fd_entry(newfd)) /* an idle newfd is forgotten below */
 		return REAL(dup2)(fd, newfd);
 	if (fd == newfd)
 		return REAL(dup2)(fd, newfd);
@@ -177,11 +201,13 @@ RP_EXPORT int dup2(int fd, int newfd)
 
 RP_EXPORT int dup3(int fd, int newfd, int flags)
 {
-	rd_fh fh = rp_fd_get(fd);
+	uint64_t e = rp_fd_entry(fd);
+	rd_fh fh = e & ~RP_FD_BITS;
 	int rc;
 
 	FDOPS_NOT_PRIVATE(newfd);
-	if (!fh && !rp_fd_get(newfd))
+	FDOPS_NOT_IDLE(e);
+	if (!fh && !rp_fd_entry(newfd)) /* an idle newfd is forgotten below */
 		return REAL(dup3)(fd, newfd, flags);
 	rc = REAL(dup3)(fd, newfd, flags);
 	if (rc < 0)
@@ -330,9 +356,12 @@ static int fdops_fcntl(int fd, rd_fh fh, int cmd, void *arg)
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
+		rp_fd_idle_flush();
 		return fdops_dup_done(REAL(fcntl)(fd, cmd, arg), fh);
-	case F_GETFD:
 	case F_SETFD:
+		rp_fd_flags_changed(fd);
+		return REAL(fcntl)(fd, cmd, arg);
+	case F_GETFD:
 		return REAL(fcntl)(fd, cmd, arg);
 	case F_GETFL:
 		return (int)rp_ret(fdops_getfl(fh));
@@ -360,14 +389,20 @@ RP_EXPORT int fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
 	void *arg;
+	uint64_t e;
 	rd_fh fh;
 
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	fh = rp_fd_get(fd);
-	if (!fh)
+	e = rp_fd_entry(fd);
+	fh = e & ~RP_FD_BITS;
+	if (!fh) {
+		FDOPS_NOT_IDLE(e);
+		if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+			rp_fd_idle_flush();
 		return REAL(fcntl)(fd, cmd, arg);
+	}
 	return fdops_fcntl(fd, fh, cmd, arg);
 }
 
@@ -375,14 +410,20 @@ RP_EXPORT int fcntl64(int fd, int cmd, ...)
 {
 	va_list ap;
 	void *arg;
+	uint64_t e;
 	rd_fh fh;
 
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	fh = rp_fd_get(fd);
-	if (!fh)
+	e = rp_fd_entry(fd);
+	fh = e & ~RP_FD_BITS;
+	if (!fh) {
+		FDOPS_NOT_IDLE(e);
+		if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+			rp_fd_idle_flush();
 		return REAL(fcntl64)(fd, cmd, arg);
+	}
 	return fdops_fcntl(fd, fh, cmd, arg);
 }
 

@@ -185,6 +185,7 @@ size_t rp_handoff_exec(char *b, size_t size)
 
 	if (!rp.tree)
 		return 0;
+	rp_fd_idle_flush(); /* the new image must not inherit them (fd.c) */
 	while (high >= 0 && !rp_fd_get(high)) /* the usual case: nothing at all, */
 		high--;
 	if (high < 0 && !rp.cwd) /* and then no system call either */
@@ -509,6 +510,7 @@ int rp_spawn_prepare(struct rp_spawn *s, const posix_spawn_file_actions_t *fa,
 	*fa_out = fa;
 	if (!rp.tree)
 		return 0;
+	rp_fd_idle_flush(); /* the child must not inherit them (fd.c) */
 	for (int fd = 0; fd <= high; fd++) {
 		rd_fh fh = rp_fd_get(fd);
 		int fl = fh ? REAL(fcntl)(fd, F_GETFD) : -1;

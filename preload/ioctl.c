@@ -24,6 +24,7 @@ static long ioctl_tree(int fd, rd_fh fh, unsigned long req, void *arg)
 	switch (req) {
 	case FIOCLEX:
 	case FIONCLEX:
+		rp_fd_flags_changed(fd);
 		return REAL(fcntl)(fd, F_SETFD, req == FIOCLEX ? FD_CLOEXEC : 0) < 0 ? -errno : 0;
 	case FIOASYNC: /* accepted, as by a file without signal-driven I/O */
 		return 0;

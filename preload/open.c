@@ -40,7 +40,7 @@ static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 	if (self)
 		return (int)rp_ret(open_self(self, flags));
 	RP_PATHCALL(int, dirfd, path, open_tree(&at, flags, mode),
-		    REAL(openat)(rp_dirfd, rp_pathname, flags, mode));
+		    (rp_fd_idle_flush(), REAL(openat)(rp_dirfd, rp_pathname, flags, mode)));
 }
 
 #define OPEN_MODE(flags, mode)                                 \

@@ -147,7 +147,7 @@ int rp_path(int dirfd, const char *path, struct rp_at *at)
 	}
 	fh = rp_fd_get(dirfd);
 	if (!fh)
-		return 0;
+		return rp_fd_idle(dirfd) ? -EBADF : 0; /* idle: closed (fd.c) */
 	at->base = fh;
 	at->path = path;
 	return 1;

@@ -125,8 +125,36 @@ static inline long rp_ret(long rc)
 }
 
 /* ---- descriptor table (fd.c) ---- */
+/* A table entry is the open tree file's handle (16-byte aligned) with
+ * these bits in the low ones. */
+#define RP_FD_IDLE 1ull    /* closed to the program, kept open for the next tree open */
+#define RP_FD_CLOEXEC 2ull /* the kernel's close-on-exec flag (with KNOWN or IDLE) */
+#define RP_FD_KNOWN 4ull   /* made by rp_fd_install, flags as recorded: may go idle */
+#define RP_FD_BITS 15ull
 /* The open tree file behind a descriptor, 0 if it is not a tree file. */
 rd_fh rp_fd_get(int fd);
+/* The whole entry (0: not the library's; RP_FD_IDLE: closed, EBADF). */
+uint64_t rp_fd_entry(int fd);
+/* Is fd idle: closed to the program, so every call on it says EBADF? */
+int rp_fd_idle(int fd);
+/* close(): 1 = fd went idle (no close system call), 0 = close it for
+ * real, -EBADF = idle already. *fh: the tree file to close, or 0. */
+int rp_fd_close(int fd, rd_fh *fh);
+/* A descriptor is being closed by a path other than close() (fclose,
+ * closedir, close_range): the lowest-free bound must know. */
+void rp_fd_closed_real(int fd);
+/* fd's close-on-exec flag changed (F_SETFD, FIOCLEX): it may not go idle. */
+void rp_fd_flags_changed(int fd);
+/* Close every idle descriptor for real: before a call makes a descriptor
+ * the kernel numbers (it must get the lowest free) and before an exec
+ * (the new image must not inherit them). One load when there is none. */
+void rp_fd_idle_flush_all(void);
+extern uint64_t rp_fd_idle_mask;
+static inline void rp_fd_idle_flush(void)
+{
+	if (unlikely(__atomic_load_n(&rp_fd_idle_mask, __ATOMIC_RELAXED)))
+		rp_fd_idle_flush_all();
+}
 /* A new descriptor (lowest free, like open) standing for fh, which it then
  * owns. Returns the descriptor or -errno (fh is closed on failure). */
 int rp_fd_install(rd_fh fh, int cloexec);
@@ -355,9 +383,13 @@ const char *rp_prefix_path(int k, size_t *len);
 /* RP_FDCALL: the body of a descriptor wrapper. CORE uses `fh`. */
 #define RP_FDCALL(TYPE, FD, CORE, REALCALL)                                     \
 	do {                                                                    \
-		rd_fh fh = rp_fd_get(FD);                                       \
-		if (!fh)                                                        \
+		uint64_t rp_e = rp_fd_entry(FD);                                \
+		rd_fh fh = rp_e & ~RP_FD_BITS;                                  \
+		if (!fh) {                                                      \
+			if (unlikely(rp_e & RP_FD_IDLE))                        \
+				return (TYPE)rp_ret(-EBADF);                    \
 			return REALCALL;                                        \
+		}                                                               \
 		return (TYPE)rp_ret((long)(CORE));                              \
 	} while (0)
 

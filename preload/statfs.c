@@ -4,6 +4,7 @@
  * (blocks from the quota); statfs reports it with the tmpfs magic number,
  * so df and friends show the tree as the tmpfs it imitates.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "rp.h"
@@ -121,3 +122,51 @@ STATFS_FAMILY(statfs, fstatfs, struct statfs, statfs_put_fs)
 STATFS_FAMILY(statfs64, fstatfs64, struct statfs64, statfs_put_fs64)
 STATFS_FAMILY(statvfs, fstatvfs, struct statvfs, statfs_put_vfs)
 STATFS_FAMILY(statvfs64, fstatvfs64, struct statvfs64, statfs_put_vfs64)
+
+/*
+ * pathconf and fpathconf: glibc answers some names with constants, asking
+ * nothing (even of a missing path or a closed descriptor), and the rest
+ * from the file system's type, which it asks with an internal fstatfs no
+ * wrapper sees. A tree descriptor is a dup of the placeholder, a memfd on
+ * the kernel's internal tmpfs, so glibc's answer for it is tmpfs's, as the
+ * tree imitates; a tree path that resolves is answered the same way. An
+ * idle descriptor (fd.c) is closed: glibc is asked about INT_MAX instead.
+ */
+RP_EXPORT long pathconf(const char *path, int name)
+{
+	struct rp_at at;
+	struct stat st;
+	const char *real = path;
+	int k = rp_path(AT_FDCWD, path, &at), rc, ph, err = errno;
+	long v;
+
+	if (k > 0) { /* a constant? */
+		errno = 0;
+		v = REAL(fpathconf)(INT_MAX, name); /* a closed number (glibc refuses -1 first) */
+		if (v != -1 || errno != EBADF) {
+			if (!errno)
+				errno = err;
+			return v;
+		}
+		errno = err;
+	}
+	while (k > 0) {
+		rc = rd_stat(rp.tree, at.base, at.path, &st, 0);
+		if (rc != -RD_EESCAPE) {
+			if (rc < 0)
+				return rp_ret(rc);
+			ph = rp_placeholder();
+			return ph < 0 ? -1 : REAL(fpathconf)(ph, name); /* -1 alone: no limit */
+		}
+		k = rp_escape(&at);
+		real = at.path;
+	}
+	if (k < 0)
+		return rp_ret(k);
+	return REAL(pathconf)(real, name);
+}
+
+RP_EXPORT long fpathconf(int fd, int name)
+{
+	return REAL(fpathconf)(rp_fd_idle(fd) ? INT_MAX : fd, name);
+}

@@ -431,13 +431,17 @@ static FILE *stdio_fopen(const char *path, const char *mode, FILE *(*real_fopen)
 	char *abs;
 	FILE *fp;
 
-	if (k == 0)
+	if (k == 0) {
+		rp_fd_idle_flush(); /* its descriptor is the lowest free (fd.c) */
 		return rp_mounts_fopen(path, mode, real_fopen);
+	}
 	if (stdio_mode(mode, 0, &m) < 0)
 		return stdio_null(-EINVAL);
 	fd = stdio_open_tree(&at, k, &m, &real, &abs);
-	if (fd == STDIO_REAL)
+	if (fd == STDIO_REAL) {
+		rp_fd_idle_flush();
 		return real_fopen(real, mode);
+	}
 	if (fd < 0)
 		return stdio_null(fd);
 	fp = stdio_make(fd, m.cls, abs);
@@ -559,6 +563,7 @@ static FILE *stdio_freopen(const char *path, const char *mode, FILE *fp,
 
 	if (path)
 		k = rp_path_open(AT_FDCWD, path, &at);
+	rp_fd_idle_flush(); /* a real open may be made: the lowest free (fd.c) */
 	if (!ck && (path ? k == 0 : !rp_fd_get(stdio_real_fileno(fp))))
 		return real_freopen(path, mode, fp);
 	if (stdio_mode(mode, 0, &m) < 0)
@@ -619,8 +624,10 @@ static FILE *stdio_tmpfile(FILE *(*real_tmpfile)(void))
 	}
 	if (k < 0)
 		fd = k;
-	if (fd == STDIO_REAL || fd == -ENOENT || fd == -ENOTDIR)
+	if (fd == STDIO_REAL || fd == -ENOENT || fd == -ENOTDIR) {
+		rp_fd_idle_flush();
 		return real_tmpfile();
+	}
 	if (fd < 0)
 		return stdio_null(fd);
 	fp = stdio_make(fd, "w+", NULL);
@@ -682,6 +689,19 @@ RP_EXPORT FILE *fdopen(int fd, const char *mode)
 	if (!fh)
 		return REAL(fdopen)(fd, mode);
 	return stdio_fdopen(fd, fh, mode);
+}
+
+/* A real stream's descriptor is closed with glibc's internal close: the
+ * idle descriptors' lowest-free bound is told here (fd.c). A tree stream
+ * (a cookie) has none, and its close comes through close(). */
+RP_EXPORT int fclose(FILE *fp)
+{
+	int fd = fp && rp.tree ? fp->_fileno : -1;
+	int rc = REAL(fclose)(fp);
+
+	if (fd >= 0)
+		rp_fd_closed_real(fd);
+	return rc;
 }
 
 RP_EXPORT int fileno(FILE *fp)

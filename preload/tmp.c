@@ -25,7 +25,10 @@ static int tmp_ours(const char *tmpl)
 {
 	struct rp_at at;
 
-	return tmpl && rp_path(AT_FDCWD, tmpl, &at) != 0;
+	if (tmpl && rp_path(AT_FDCWD, tmpl, &at) != 0)
+		return 1;
+	rp_fd_idle_flush(); /* the real call's descriptor is the lowest free (fd.c) */
+	return 0;
 }
 
 static uint64_t tmp_random(uint64_t prev)
@@ -68,6 +71,7 @@ static int tmp_try(const char *tmpl, enum tmp_kind kind, int flags)
 		return k;
 	if (kind == TMP_DIR)
 		return syscall(SYS_mkdirat, AT_FDCWD, real, 0700) < 0 ? -errno : 0;
+	rp_fd_idle_flush();
 	fd = REAL(openat)(AT_FDCWD, real, oflags, 0600);
 	return fd < 0 ? -errno : fd;
 }

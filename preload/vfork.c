@@ -121,6 +121,7 @@ __attribute__((visibility("hidden"), used)) void *rp_vf_enter(void)
 	}
 	/* fork resolves execve in the parent for the same reason (fork.c) */
 	(void)REAL(execve);
+	rp_fd_idle_flush(); /* the child's exec must not inherit them (fd.c) */
 	vf->parent = pid;
 	vf->n = vf->nr = vf->cwd_set = vf->ngiven = vf->nown = 0;
 	vf->high = -1;
