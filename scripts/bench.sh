@@ -46,7 +46,7 @@ results=$(mktemp -d)
 trap 'rm -rf "$work" "$outside" "$results"' EXIT
 
 run_tmpfs() {
-	"$bench" --runs "$runs" "${quick[@]}" "${clock[@]}" --outside "$outside" --floor "$work/bench" >"$results/tmpfs.$1"
+	"$bench" --runs "$runs" "${quick[@]}" "${clock[@]}" --outside "$outside" "$work/bench" >"$results/tmpfs.$1"
 }
 run_ramdir() {
 	"$launcher" -q 2G -- "$bench" --runs "$runs" "${quick[@]}" "${clock[@]}" --outside "$outside" \
@@ -110,11 +110,6 @@ END {
 		}
 		printf "%-4s %-17s %10.5f %10.5f %8.2fx %9s %8s  %-6s %.2fx\n", num[i], w, t, r, up,
 		       over, target, ok ? "PASS" : "MISS", best["t", w] / best["r", w]
-	}
-	if (("t", "many_files_floor") in samples && ("t", "many_files") in samples) {
-		f = median(samples["t", "many_files_floor"]); t = median(samples["t", "many_files"])
-		printf "5f   many_files_floor %10.5f: its descriptor calls and 4 KiB copies alone, no file system;\n", f
-		printf "     tmpfs / floor = %.2fx, the most any design with a real descriptor per open file reaches here\n", t / f
 	}
 	printf "%s\n", worst > worst_file
 }' worst_file="$results/worst" "$results"/tmpfs.* "$results"/ramdir.*

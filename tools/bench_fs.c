@@ -34,7 +34,6 @@ struct bench {
 	const char *outside; /* a real directory for the pass-through rows; NULL skips them */
 	int runs;
 	int quick;
-	int floor;           /* --floor: also the many_files floor row */
 	char *buf;           /* 1 MiB of pattern for writes */
 	char *rbuf;          /* 1 MiB for reads */
 	uint64_t rng;        /* PRNG state */
@@ -46,7 +45,6 @@ struct workload {
 	double (*run)(struct bench *b);
 	int outside; /* needs --outside */
 	int scale;   /* runs = --runs x scale (short workloads need more samples) */
-	int floor;   /* only with --floor */
 };
 
 /// Helpers ///
@@ -460,65 +458,18 @@ static double w_outside_open(struct bench *b)
 	return t;
 }
 
-/*
- * (5, floor) many_files without a file system: what any design that gives
- * each open file a real descriptor cannot go below. The same counts as
- * many_files of descriptor system calls (a dup of one placeholder to open,
- * a close) and of 4 KiB copies into and out of 40 MiB of populated shared
- * memory (a memfd, as the arena is), and nothing else: no name, no lookup,
- * no lock. tmpfs's many_files time over this one is the highest speed-up
- * such a design can reach on the machine.
- */
-static double w_floor(struct bench *b)
-{
-	enum { N = 10000, READS = 5000 };
-	const size_t size = (size_t)N * 4 * KIB;
-	int mfd = memfd_create("bench_fs-floor", MFD_CLOEXEC), ph = open("/dev/null", O_PATH | O_CLOEXEC);
-	char *mem;
-	double t0, t;
-
-	if (mfd < 0 || ph < 0 || ftruncate(mfd, (off_t)size) < 0)
-		fail("floor setup", NULL);
-	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
-	if (mem == MAP_FAILED || madvise(mem, size, MADV_POPULATE_WRITE) < 0)
-		fail("floor mapping", NULL);
-	rng_seed(b);
-	t0 = now();
-	for (int i = 0; i < N; i++) {
-		int fd = fcntl(ph, F_DUPFD, 0);
-
-		check(fd, "fcntl", NULL);
-		memcpy(mem + (size_t)i * 4 * KIB, b->buf + (i % 64) * 64, 4 * KIB);
-		check(close(fd), "close", NULL);
-	}
-	for (int i = 0; i < READS; i++) {
-		int k = (int)(rng_next(b) % N), fd = fcntl(ph, F_DUPFD, 0);
-
-		check(fd, "fcntl", NULL);
-		memcpy(b->rbuf, mem + (size_t)k * 4 * KIB, 4 * KIB);
-		__asm__ volatile("" : : "r"(b->rbuf) : "memory"); /* the copy is used */
-		check(close(fd), "close", NULL);
-	}
-	t = now() - t0;
-	munmap(mem, size);
-	close(mfd);
-	close(ph);
-	return t;
-}
-
 static const struct workload workloads[] = {
-	{"small_files", w_small, 0, 5, 0},
-	{"stream_16m", w_stream16, 0, 3, 0},
-	{"random_overwrite", w_overwrite, 0, 3, 0},
-	{"stream_big", w_stream_big, 0, 1, 0},
-	{"many_files", w_manyfiles, 0, 1, 0},
-	{"many_files_floor", w_floor, 0, 1, 1},
-	{"deep_tree", w_deeptree, 0, 5, 0},
-	{"stat_hot", w_stat, 0, 1, 0},
-	{"tmp_churn", w_churn, 0, 1, 0},
-	{"list_dir", w_listdir, 0, 1, 0},
-	{"outside_stat", w_outside_stat, 1, 1, 0},
-	{"outside_open", w_outside_open, 1, 1, 0},
+	{"small_files", w_small, 0, 5},
+	{"stream_16m", w_stream16, 0, 3},
+	{"random_overwrite", w_overwrite, 0, 3},
+	{"stream_big", w_stream_big, 0, 1},
+	{"many_files", w_manyfiles, 0, 1},
+	{"deep_tree", w_deeptree, 0, 5},
+	{"stat_hot", w_stat, 0, 1},
+	{"tmp_churn", w_churn, 0, 1},
+	{"list_dir", w_listdir, 0, 1},
+	{"outside_stat", w_outside_stat, 1, 1},
+	{"outside_open", w_outside_open, 1, 1},
 };
 #define NWORKLOADS (int)(sizeof workloads / sizeof workloads[0])
 
@@ -547,7 +498,7 @@ static int listed(const char *list, const char *name)
 
 static void usage(FILE *f)
 {
-	fputs("Usage: bench_fs [--runs N] [--quick] [--clock wall|cpu] [--outside DIR] [--only LIST] [--floor] ROOT\n"
+	fputs("Usage: bench_fs [--runs N] [--quick] [--clock wall|cpu] [--outside DIR] [--only LIST] ROOT\n"
 	      "Run file-system workloads under ROOT (created if missing) and print\n"
 	      "name<TAB>median_seconds<TAB>min_seconds for each.\n\n"
 	      "  --runs N       runs per workload (default 5; x5 or x3 for the shortest)\n"
@@ -555,8 +506,6 @@ static void usage(FILE *f)
 	      "  --quick        the big stream is 64 MiB instead of 512 MiB\n"
 	      "  --outside DIR  a real directory for the pass-through rows (else skipped)\n"
 	      "  --only LIST    comma-separated workload names to run\n"
-	      "  --floor        also many_files_floor: many_files's descriptor calls and\n"
-	      "                 copies with no file system (the floor of the design)\n"
 	      "  --list         print the workload names\n",
 	      f);
 }
@@ -567,7 +516,7 @@ int main(int argc, char **argv)
 		{"runs", required_argument, 0, 'r'}, {"quick", no_argument, 0, 'q'},
 		{"outside", required_argument, 0, 'o'}, {"only", required_argument, 0, 'O'},
 		{"list", no_argument, 0, 'l'},     {"help", no_argument, 0, 'h'},
-		{"clock", required_argument, 0, 'c'},  {"floor", no_argument, 0, 'f'},
+		{"clock", required_argument, 0, 'c'},
 		{0, 0, 0, 0},
 	};
 	struct bench b = {.runs = 5};
@@ -586,9 +535,6 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			b.quick = 1;
-			break;
-		case 'f':
-			b.floor = 1;
 			break;
 		case 'c':
 			if (!strcmp(optarg, "cpu")) {
@@ -636,7 +582,7 @@ int main(int argc, char **argv)
 		const struct workload *wl = &workloads[w];
 		int runs = b.runs * wl->scale;
 
-		if (only ? !listed(only, wl->name) : (wl->outside && !b.outside) || (wl->floor && !b.floor))
+		if (only ? !listed(only, wl->name) : (wl->outside && !b.outside))
 			continue;
 		if (wl->outside && !b.outside) {
 			fprintf(stderr, "bench_fs: %s needs --outside DIR\n", wl->name);
