@@ -385,46 +385,41 @@ static int fdops_fcntl(int fd, rd_fh fh, int cmd, void *arg)
 	}
 }
 
+/* fcntl and fcntl64: the same call under two names (real: the one to
+ * pass a descriptor outside the tree to). */
+static int fdops_fcntl_any(int fd, int cmd, void *arg, int (*real)(int, int, ...))
+{
+	uint64_t e = rp_fd_entry(fd);
+	rd_fh fh = e & ~RP_FD_BITS;
+
+	if (fh)
+		return fdops_fcntl(fd, fh, cmd, arg);
+	FDOPS_NOT_IDLE(e);
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		rp_fd_idle_flush(); /* the new descriptor is the lowest free */
+	return real(fd, cmd, arg);
+}
+
 RP_EXPORT int fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
 	void *arg;
-	uint64_t e;
-	rd_fh fh;
 
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	e = rp_fd_entry(fd);
-	fh = e & ~RP_FD_BITS;
-	if (!fh) {
-		FDOPS_NOT_IDLE(e);
-		if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
-			rp_fd_idle_flush();
-		return REAL(fcntl)(fd, cmd, arg);
-	}
-	return fdops_fcntl(fd, fh, cmd, arg);
+	return fdops_fcntl_any(fd, cmd, arg, REAL(fcntl));
 }
 
 RP_EXPORT int fcntl64(int fd, int cmd, ...)
 {
 	va_list ap;
 	void *arg;
-	uint64_t e;
-	rd_fh fh;
 
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	e = rp_fd_entry(fd);
-	fh = e & ~RP_FD_BITS;
-	if (!fh) {
-		FDOPS_NOT_IDLE(e);
-		if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
-			rp_fd_idle_flush();
-		return REAL(fcntl64)(fd, cmd, arg);
-	}
-	return fdops_fcntl(fd, fh, cmd, arg);
+	return fdops_fcntl_any(fd, cmd, arg, REAL(fcntl64));
 }
 
 RP_EXPORT int ftruncate(int fd, off_t len)

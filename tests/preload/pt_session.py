@@ -9,12 +9,7 @@ root = sys.argv[1]
 os.makedirs(root)
 log = os.path.join(root, "log")
 
-PTY_CHILD = r'''
-import os, pty, sys
-pid, master = pty.fork()
-if pid == 0:
-    print("to the terminal", flush=True)
-    os._exit(0)
+READ_TERMINAL = r'''
 out = b""
 while True:
     try:
@@ -28,6 +23,14 @@ os.waitpid(pid, 0)
 print("parent read", out.replace(b"\r", b"").decode().strip())
 '''
 
+PTY_CHILD = r'''
+import os, pty, sys
+pid, master = pty.fork()
+if pid == 0:
+    print("to the terminal", flush=True)
+    os._exit(0)
+''' + READ_TERMINAL
+
 LOGIN_TTY_CHILD = r'''
 import os, sys
 master, slave = os.openpty()
@@ -38,18 +41,7 @@ if pid == 0:
     print("to the terminal too", flush=True)
     os._exit(0)
 os.close(slave)
-out = b""
-while True:
-    try:
-        chunk = os.read(master, 100)
-    except OSError:
-        break
-    if not chunk:
-        break
-    out += chunk
-os.waitpid(pid, 0)
-print("parent read", out.replace(b"\r", b"").decode().strip())
-'''
+''' + READ_TERMINAL
 
 DAEMON_CHILD = r'''
 import ctypes, os, sys
