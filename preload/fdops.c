@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/file.h>
+#include <sys/select.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -532,6 +533,45 @@ RP_EXPORT int lockf(int fd, int cmd, off_t len)
 RP_EXPORT int lockf64(int fd, int cmd, off64_t len)
 {
 	RP_FDCALL(int, fd, fdops_lockf(fh, cmd, len), REAL(lockf64)(fd, cmd, len));
+}
+
+/*
+ * select and pselect: the kernel reports an idle descriptor (fd.c), an
+ * O_PATH placeholder underneath, as ready; closed to the program, it must
+ * be EBADF, as poll's POLLNVAL already says. Idle ones are 3..63, all in
+ * the first word of an fd_set: one load and nothing more while there is
+ * none.
+ */
+static int fdops_select_idle(int nfds, fd_set *r, fd_set *w, fd_set *e)
+{
+	uint64_t m = __atomic_load_n(&rp_fd_idle_mask, __ATOMIC_RELAXED), asked = 0;
+
+	if (likely(!m) || nfds <= 0)
+		return 0;
+	if (nfds < 64)
+		m &= (1ull << nfds) - 1;
+	asked |= r ? (uint64_t)r->fds_bits[0] : 0;
+	asked |= w ? (uint64_t)w->fds_bits[0] : 0;
+	asked |= e ? (uint64_t)e->fds_bits[0] : 0;
+	for (m &= asked; m; m &= m - 1)
+		if (rp_fd_idle(__builtin_ctzll(m)))
+			return 1;
+	return 0;
+}
+
+RP_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *timeout)
+{
+	if (unlikely(fdops_select_idle(nfds, r, w, e)))
+		return (int)rp_ret(-EBADF);
+	return REAL(select)(nfds, r, w, e, timeout);
+}
+
+RP_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct timespec *timeout,
+		      const sigset_t *mask)
+{
+	if (unlikely(fdops_select_idle(nfds, r, w, e)))
+		return (int)rp_ret(-EBADF);
+	return REAL(pselect)(nfds, r, w, e, timeout, mask);
 }
 
 /* Exit closes every descriptor, and with them the process's POSIX locks.

@@ -61,6 +61,8 @@ attempt("fdopen", lambda: os.fdopen(fd).read())
 poller = select.poll()
 poller.register(fd)
 print("poll", poller.poll(0))
+attempt("select", lambda: select.select([fd], [], [], 0))
+attempt("select write", lambda: select.select([], [fd], [], 0))
 with open(p, "rb") as f:
     print("content", f.read())
 
