@@ -267,20 +267,28 @@ RP_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const str
 #define SOCK_FH_NAME "ramdir-fh."
 #define SOCK_FDS_MAX 253 /* SCM_MAX_FD */
 
-/* The tree descriptors among the SCM_RIGHTS of msg: 1 if any. */
+/* The tree descriptors among the SCM_RIGHTS of msg: 1 if any, -EBADF if
+ * one is idle (closed to the program, fd.c; the kernel would send the
+ * placeholder underneath). */
 static int sock_rights_ours(const struct msghdr *msg)
 {
+	int any = 0;
+
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
 		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		const int *fds = (const int *)CMSG_DATA(c);
 
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
-		for (size_t i = 0; i < n; i++)
-			if (rp_fd_get(fds[i]))
-				return 1;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t e = rp_fd_entry(fds[i]);
+
+			if (e & RP_FD_IDLE)
+				return -EBADF;
+			any |= e != 0;
+		}
 	}
-	return 0;
+	return any;
 }
 
 /* An O_PATH descriptor naming open file fh for a receiving process, or -1. */
@@ -415,14 +423,21 @@ RP_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 			m.msg_namelen = unlen;
 		}
 	}
-	if (m.msg_controllen && sock_rights_ours(&m))
+	k = m.msg_controllen ? sock_rights_ours(&m) : 0;
+	if (k < 0)
+		return rp_ret(k);
+	if (k)
 		return sock_send_rights(fd, &m, flags);
 	return REAL(sendmsg)(fd, &m, flags);
 }
 
 RP_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	ssize_t rc = REAL(recvmsg)(fd, msg, flags);
+	ssize_t rc;
+
+	if (msg && msg->msg_controllen)
+		rp_fd_idle_flush(); /* descriptors received take the lowest free numbers (fd.c) */
+	rc = REAL(recvmsg)(fd, msg, flags);
 
 	if (rc >= 0 && rp.tree && msg && msg->msg_controllen) {
 		int err = errno;

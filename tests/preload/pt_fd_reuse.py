@@ -34,6 +34,7 @@ def closed_one():
 
 keep = os.open(p, os.O_RDONLY)  # a tree descriptor that stays: numbers relative to it
 # every call on a closed tree descriptor says EBADF
+pair = socket.socketpair()  # made first: a new socket closes idle descriptors
 fd = closed_one()
 print("closed", fd)
 attempt("close", lambda: os.close(fd))
@@ -63,6 +64,9 @@ poller.register(fd)
 print("poll", poller.poll(0))
 attempt("select", lambda: select.select([fd], [], [], 0))
 attempt("select write", lambda: select.select([], [fd], [], 0))
+attempt("send_fds", lambda: socket.send_fds(pair[0], [b"x"], [keep, fd]))
+pair[0].close()
+pair[1].close()
 with open(p, "rb") as f:
     print("content", f.read())
 
