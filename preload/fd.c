@@ -193,9 +193,11 @@ int rp_fd_close(int fd, rd_fh *fh)
 	return 0;
 }
 
-void rp_fd_set(int fd, rd_fh fh)
+/* Record entry e (a handle and RP_FD_* bits) for descriptor fd. */
+static void fd_set_entry(int fd, uint64_t e)
 {
 	struct rp_vf *vf = rp_vf_child();
+	rd_fh fh = e & ~RP_FD_BITS;
 
 	if (fd < 0 || !fd_table() || (size_t)fd >= fd_cap)
 		return;
@@ -203,12 +205,17 @@ void rp_fd_set(int fd, rd_fh fh)
 		rp_vf_fd_set(vf, fd, fh);
 		return;
 	}
-	__atomic_store_n(&fd_tab[fd], fh, __ATOMIC_RELEASE); /* flags unknown: never idle */
+	__atomic_store_n(&fd_tab[fd], e, __ATOMIC_RELEASE);
 	if (fd > __atomic_load_n(&fd_high, __ATOMIC_RELAXED))
 		__atomic_store_n(&fd_high, fd, __ATOMIC_RELAXED);
 	rp_debug(RP_DBG_FD, "fd %d -> %#llx", fd, (unsigned long long)fh);
 	if (fd <= 2)
 		rp_std_bind(fd);
+}
+
+void rp_fd_set(int fd, rd_fh fh)
+{
+	fd_set_entry(fd, fh); /* flags unknown: it never goes idle */
 }
 
 RP_START int rp_fd_high(void)
@@ -298,15 +305,11 @@ int rp_fd_install(rd_fh fh, int cloexec)
 		rd_close(rp.tree, fh);
 		return -EMFILE;
 	}
-	if (unlikely(rp_vf_child() != NULL)) {
-		rp_vf_own(rp_vf_child(), fh);
-		rp_fd_set(fd, fh);
-		return fd;
-	}
-	/* every descriptor below fd is open: the kernel gave the lowest */
-	__atomic_store_n(&fd_dense, fd + 1, __ATOMIC_RELAXED);
-	rp_fd_set(fd, fh);
-	__atomic_store_n(&fd_tab[fd], fh | RP_FD_KNOWN | (cloexec ? RP_FD_CLOEXEC : 0), __ATOMIC_RELEASE);
+	if (unlikely(rp_vf_child() != NULL))
+		rp_vf_own(rp_vf_child(), fh); /* its overlay takes the handle alone */
+	else /* every descriptor below fd is open: the kernel gave the lowest */
+		__atomic_store_n(&fd_dense, fd + 1, __ATOMIC_RELAXED);
+	fd_set_entry(fd, fh | RP_FD_KNOWN | (cloexec ? RP_FD_CLOEXEC : 0));
 	return fd;
 }
 
