@@ -34,6 +34,10 @@ RP_EXPORT int close(int fd)
 
 	if (unlikely(rp_fd_private(fd)))
 		return 0;
+	if (likely(!rp_fd_entry(fd))) { /* not the tree's: every close outside it */
+		rp_fd_closed_real(fd);
+		return REAL(close)(fd);
+	}
 	kept = rp_fd_close(fd, &fh); /* a tree descriptor may stay idle (fd.c) */
 	if (kept < 0)
 		return (int)rp_ret(kept);
