@@ -10,6 +10,13 @@
  * being reused and are punched back to the kernel onto a cold list once
  * idle. Fresh pages, and cold pages going back into use, are pre-faulted in
  * batches, except those a write overwrites whole (page_alloc_fill).
+ *
+ * The warm list keeps pages likely still in the CPU cache at its head and
+ * the others at its tail, so the cached ones are reused first and a write
+ * that gets one of the others can bypass the cache (data.c). "Likely
+ * cached" is judged by age: while a page is in use its next-table entry
+ * holds the page clock at its allocation, and a page freed within
+ * RD_HOT_AGE allocations of that is hot.
  */
 #include "internal.h"
 
@@ -90,6 +97,43 @@ static void alloc_punch_later(rd_tree *t, uint64_t idx)
 	punch_run.n = 1;
 }
 
+/* Onto the warm list: a hot page at the head, another at the tail. */
+static void warm_push(rd_tree *t, uint64_t idx, int hot)
+{
+	struct rd_super *s = SUPER(t);
+	uint32_t *next = alloc_next_tab(t);
+
+	page_types(t)[idx] = PG_FREE;
+	if (hot || !s->warm_tail) {
+		next[idx] = s->warm_head;
+		s->warm_head = (uint32_t)(idx + 1);
+		if (!s->warm_tail)
+			s->warm_tail = s->warm_head;
+		s->warm_hot += hot;
+	} else {
+		next[idx] = 0;
+		next[s->warm_tail - 1] = (uint32_t)(idx + 1);
+		s->warm_tail = (uint32_t)(idx + 1);
+	}
+	s->warm_count++;
+}
+
+/* The head of the warm list (which must not be empty); *hot: it is likely
+ * cached. */
+static uint64_t warm_pop(rd_tree *t, int *hot)
+{
+	struct rd_super *s = SUPER(t);
+	uint64_t idx = s->warm_head - 1;
+
+	s->warm_head = alloc_next_tab(t)[idx];
+	if (!s->warm_head)
+		s->warm_tail = 0;
+	s->warm_count--;
+	*hot = s->warm_hot != 0;
+	s->warm_hot -= *hot;
+	return idx;
+}
+
 /* A cold page faults on first touch (7-10 us); so when the warm list is
  * empty, a batch of cold pages moves to it, populated with one madvise per
  * run of neighbouring pages (about 2 us a page). The cold list is mostly
@@ -98,7 +142,6 @@ static void alloc_warm_batch(rd_tree *t)
 {
 	struct rd_super *s = SUPER(t);
 	uint32_t *next = alloc_next_tab(t);
-	uint8_t *types = page_types(t);
 	uint64_t first = 0, n = 0;
 
 	alloc_punch_flush(t); /* the pages may be in the pending run */
@@ -118,10 +161,7 @@ static void alloc_warm_batch(rd_tree *t)
 			first = idx;
 			n = 1;
 		}
-		types[idx] = PG_FREE;
-		next[idx] = s->warm_head;
-		s->warm_head = (uint32_t)(idx + 1);
-		s->warm_count++;
+		warm_push(t, idx, 1); /* populating zeroes it: cached */
 	}
 	if (n)
 		arena_populate(t, page_off(t, first), n * RD_PAGE);
@@ -133,32 +173,29 @@ static __thread int alloc_warm_used __attribute__((tls_model("initial-exec")));
 
 /* Take a page index off the warm list, the cold list or fresh memory.
  * fill: the caller overwrites the page whole, so a page not in memory is
- * returned as it is (*fresh = 1) rather than pre-faulted. */
-static int alloc_take(rd_tree *t, uint64_t *idx, int fill, int *fresh)
+ * returned as it is (PAGE_FRESH) rather than pre-faulted. Returns
+ * PAGE_CACHED, PAGE_FRESH, PAGE_STALE or -ENOSPC. */
+static int alloc_take(rd_tree *t, uint64_t *idx, int fill)
 {
 	struct rd_super *s = SUPER(t);
 	uint32_t *next = alloc_next_tab(t);
-	int rc;
+	int rc, hot;
 
-	*fresh = 0;
 	if (!s->warm_head && s->cold_head) {
 		if (fill) {
 			alloc_punch_flush(t); /* it may be in the pending run */
 			*idx = s->cold_head - 1;
 			s->cold_head = next[*idx];
 			s->cold_count--;
-			*fresh = 1;
-			return 0;
+			return PAGE_FRESH;
 		}
 		alloc_warm_batch(t);
 	}
 	if (s->warm_head) {
 		if (s->warm_count > RD_WARM_MAX_PAGES)
 			alloc_warm_used = 1;
-		*idx = s->warm_head - 1;
-		s->warm_head = next[*idx];
-		s->warm_count--;
-		return 0;
+		*idx = warm_pop(t, &hot);
+		return hot ? PAGE_CACHED : PAGE_STALE;
 	}
 	if (s->bump >= s->npages)
 		return -ENOSPC;
@@ -167,8 +204,7 @@ static int alloc_take(rd_tree *t, uint64_t *idx, int fill, int *fresh)
 		return rc;
 	if (fill && s->bump >= s->populated) {
 		*idx = s->bump++;
-		*fresh = 1;
-		return 0;
+		return PAGE_FRESH;
 	}
 	if (s->bump >= s->populated) {
 		/* As many pages as fresh memory gave so far, RD_POPULATE_FIRST to
@@ -186,34 +222,38 @@ static int alloc_take(rd_tree *t, uint64_t *idx, int fill, int *fresh)
 		s->populated = s->bump + n;
 	}
 	*idx = s->bump++;
-	return 0;
+	return PAGE_CACHED;
 }
 
-/* Returns 0, or 1 for a fresh page when fill is set, or -ENOSPC. */
+/* Returns what alloc_take() says of the page (PAGE_FRESH only when fill is
+ * set), or -ENOSPC. */
 static int alloc_page_typed(rd_tree *t, uint8_t type, uint64_t *off, int fill)
 {
 	struct rd_super *s = SUPER(t);
 	uint64_t idx;
-	int rc, fresh;
+	int rc;
 
 	if (s->pages_used >= s->quota_pages)
 		return quota_refuse(t);
 	if (unlikely(alloc_fail_countdown) && --alloc_fail_countdown == 0)
 		return quota_refuse(t);
-	rc = alloc_take(t, &idx, fill, &fresh);
+	rc = alloc_take(t, &idx, fill);
 	if (rc < 0)
 		return quota_refuse(t);
+	alloc_next_tab(t)[idx] = s->page_clock++; /* its age, while in use */
 	page_types(t)[idx] = type;
 	s->pages_used++;
 	if (type == PG_DATA)
 		s->data_pages++;
 	*off = page_off(t, idx);
-	return fresh;
+	return rc;
 }
 
 int page_alloc(rd_tree *t, uint64_t *off)
 {
-	return alloc_page_typed(t, PG_DATA, off, 0);
+	int rc = alloc_page_typed(t, PG_DATA, off, 0);
+
+	return rc < 0 ? rc : 0;
 }
 
 /* Filling a page that is not in memory with pwrite(2) costs what tmpfs pays
@@ -230,9 +270,10 @@ int page_alloc_zero(rd_tree *t, uint64_t *off)
 {
 	int rc = alloc_page_typed(t, PG_DATA, off, 0);
 
-	if (rc == 0)
-		memset(OFF2P(t, *off), 0, RD_PAGE);
-	return rc;
+	if (rc < 0)
+		return rc;
+	memset(OFF2P(t, *off), 0, RD_PAGE);
+	return 0;
 }
 
 static void alloc_push_cold(rd_tree *t, uint64_t idx)
@@ -263,10 +304,7 @@ static void alloc_release(rd_tree *t, uint64_t off, int unfilled)
 	}
 	if (s->warm_count >= RD_WARM_MAX_PAGES)
 		alloc_warm_used = 1;
-	types[idx] = PG_FREE;
-	next[idx] = s->warm_head;
-	s->warm_head = (uint32_t)(idx + 1);
-	s->warm_count++;
+	warm_push(t, idx, (uint32_t)(s->page_clock - next[idx]) < RD_HOT_AGE);
 }
 
 void page_free(rd_tree *t, uint64_t off)
@@ -305,7 +343,6 @@ static uint64_t alloc_now_ns(void)
 static void alloc_warm_decay(rd_tree *t)
 {
 	struct rd_super *s = SUPER(t);
-	uint32_t *next = alloc_next_tab(t);
 	uint64_t now = alloc_now_ns();
 
 	if (alloc_warm_used) {
@@ -315,10 +352,9 @@ static void alloc_warm_decay(rd_tree *t)
 	if (s->warm_count <= RD_WARM_MAX_PAGES || now - s->warm_used_ns < alloc_warm_idle_ns)
 		return;
 	for (unsigned i = 0; i < PUNCH_RUN_MAX && s->warm_count > RD_WARM_MAX_PAGES; i++) {
-		uint64_t idx = s->warm_head - 1;
+		int hot;
+		uint64_t idx = warm_pop(t, &hot);
 
-		s->warm_head = next[idx];
-		s->warm_count--;
 		alloc_punch_later(t, idx);
 		alloc_push_cold(t, idx);
 	}
@@ -471,8 +507,8 @@ void alloc_rebuild(rd_tree *t)
 	uint64_t i;
 	int c;
 
-	s->warm_head = s->cold_head = 0;
-	s->warm_count = s->cold_count = 0;
+	s->warm_head = s->cold_head = s->warm_tail = 0;
+	s->warm_count = s->cold_count = s->warm_hot = 0;
 	s->pages_used = s->data_pages = 0;
 	for (c = 0; c < RD_NCLASS; c++)
 		s->slab_partial[c] = 0;
@@ -503,10 +539,7 @@ void alloc_rebuild(rd_tree *t)
 			s->cold_count++;
 			break;
 		default:
-			types[i] = PG_FREE;
-			next[i] = s->warm_head;
-			s->warm_head = (uint32_t)(i + 1);
-			s->warm_count++;
+			warm_push(t, i, 0);
 			break;
 		}
 	}

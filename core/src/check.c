@@ -529,25 +529,29 @@ static void chk_links(struct chk *c)
 	}
 }
 
-static void chk_free_list(struct chk *c, uint32_t head, uint8_t want, uint64_t count, const char *name)
+/* Returns the list's last entry (index + 1, 0: empty or broken). */
+static uint32_t chk_free_list(struct chk *c, uint32_t head, uint8_t want, uint64_t count, const char *name)
 {
 	uint32_t *next = OFF2P(c->t, SUPER(c->t)->next_tab);
 	uint8_t *types = page_types(c->t);
 	uint64_t n = 0;
+	uint32_t last = 0;
 
 	while (head && n <= c->npages) {
 		uint64_t idx = head - 1;
 
 		if (idx >= c->npages || types[idx] != want || c->types[idx]) {
 			chk_fail(c, "%s free list holds page %llu wrongly", name, (unsigned long long)idx);
-			return;
+			return 0;
 		}
 		n++;
+		last = head;
 		head = next[idx];
 	}
 	if (n != count)
 		chk_fail(c, "%s free list has %llu pages, counted %llu", name, (unsigned long long)n,
 			 (unsigned long long)count);
+	return last;
 }
 
 static void chk_compare_pages(struct chk *c)
@@ -595,7 +599,11 @@ static void chk_compare_pages(struct chk *c)
 		chk_fail(c, "pages: %llu used + %llu warm + %llu cold != %llu handed out",
 			 (unsigned long long)used, (unsigned long long)s->warm_count,
 			 (unsigned long long)s->cold_count, (unsigned long long)c->npages);
-	chk_free_list(c, s->warm_head, PG_FREE, s->warm_count, "warm");
+	if (chk_free_list(c, s->warm_head, PG_FREE, s->warm_count, "warm") != s->warm_tail)
+		chk_fail(c, "warm list tail is page %llu, not its last", (unsigned long long)s->warm_tail - 1);
+	if (s->warm_hot > s->warm_count)
+		chk_fail(c, "%llu hot warm pages of %llu", (unsigned long long)s->warm_hot,
+			 (unsigned long long)s->warm_count);
 	chk_free_list(c, s->cold_head, PG_COLD, s->cold_count, "cold");
 }
 

@@ -12,7 +12,9 @@
  * allocated (and tagged PG_NEW or PG_FRESH) before a byte is copied; if one
  * allocation fails, exactly the tagged pages are given back and the file is
  * unchanged. A PG_FRESH page (not in memory, overwritten whole) is filled
- * with pwrite(2) on the memfd rather than a fault and a copy.
+ * with pwrite(2) on the memfd rather than a fault and a copy; a PG_STALE one
+ * (in memory, likely not in the cache, overwritten whole) with
+ * non-temporal stores.
  */
 #include "internal.h"
 
@@ -108,6 +110,17 @@ struct data_src {
 	size_t at; /* offset inside iov[0] */
 };
 
+/* Move the cursor n bytes on, at most to the end of the current iovec. */
+static inline void data_src_skip(struct data_src *s, size_t n)
+{
+	s->at += n;
+	if (s->at == s->iov->iov_len && s->cnt > 1) {
+		s->iov++;
+		s->cnt--;
+		s->at = 0;
+	}
+}
+
 static void data_src_copy(struct data_src *s, uint8_t *dst, size_t len)
 {
 	while (len) {
@@ -117,13 +130,20 @@ static void data_src_copy(struct data_src *s, uint8_t *dst, size_t len)
 		memcpy(dst, (const uint8_t *)s->iov->iov_base + s->at, n);
 		dst += n;
 		len -= n;
-		s->at += n;
-		if (s->at == s->iov->iov_len && s->cnt > 1) {
-			s->iov++;
-			s->cnt--;
-			s->at = 0;
-		}
+		data_src_skip(s, n);
 	}
+}
+
+/* A whole page from the cursor with non-temporal stores, if the current
+ * iovec holds all of it (a page split between iovecs is rare enough to
+ * copy the ordinary way). Returns 1 if copied. */
+static int data_src_page_nt(struct data_src *s, uint8_t *dst)
+{
+	if (s->iov->iov_len - s->at < RD_PAGE)
+		return 0;
+	copy_page_nt(dst, (const uint8_t *)s->iov->iov_base + s->at);
+	data_src_skip(s, RD_PAGE);
+	return 1;
 }
 
 /* Grow the inline buffer to hold `need` bytes. */
@@ -233,8 +253,8 @@ static void data_rollback(rd_tree *t, struct rd_node *n, uint64_t first, uint64_
 }
 
 /* Make pages first..last exist. New pages are tagged PG_NEW, or PG_FRESH
- * when the copy overwrites them whole and they are not in memory; those
- * not entirely overwritten by the coming copy are zeroed. */
+ * or PG_STALE as page_alloc_fill() says when the copy overwrites them
+ * whole; those not entirely overwritten by the coming copy are zeroed. */
 static int data_reserve_pages(rd_tree *t, struct rd_node *n, uint64_t off, uint64_t end, int zero_all)
 {
 	uint64_t first = data_page_of(off), last = data_page_of(end - 1), idx;
@@ -248,16 +268,16 @@ static int data_reserve_pages(rd_tree *t, struct rd_node *n, uint64_t off, uint6
 	for (idx = first; idx <= last; idx++) {
 		int part = zero_all || (idx == first && (off & (RD_PAGE - 1))) ||
 			   (idx == last && (end & (RD_PAGE - 1)));
-		int rc, fresh = 0;
+		int rc, kind = PAGE_CACHED;
 		uint64_t page;
 
 		if (radix_get(t, &n->map, idx))
 			continue;
 		rc = part ? page_alloc(t, &page) : page_alloc_fill(t, &page);
 		if (rc >= 0) {
-			fresh = rc;
+			kind = rc;
 			rc = radix_set(t, &n->map, idx, page);
-			if (rc < 0 && fresh)
+			if (rc < 0 && kind == PAGE_FRESH)
 				page_free_unfilled(t, page);
 			else if (rc < 0)
 				page_free(t, page);
@@ -269,7 +289,7 @@ static int data_reserve_pages(rd_tree *t, struct rd_node *n, uint64_t off, uint6
 				radix_restore_height(t, &n->map, height0);
 			return rc;
 		}
-		types[page_idx(t, page)] = fresh ? PG_FRESH : PG_NEW;
+		types[page_idx(t, page)] = kind == PAGE_FRESH ? PG_FRESH : kind == PAGE_STALE ? PG_STALE : PG_NEW;
 		n->ext++;
 		if (part)
 			memset(OFF2P(t, page), 0, RD_PAGE);
@@ -324,12 +344,7 @@ static void data_fill_add(rd_tree *t, struct data_fill *f, struct data_src *s, u
 		f->len += n;
 		dst += n;
 		len -= n;
-		s->at += n;
-		if (s->at == s->iov->iov_len && s->cnt > 1) {
-			s->iov++;
-			s->cnt--;
-			s->at = 0;
-		}
+		data_src_skip(s, n);
 	}
 }
 
@@ -347,6 +362,8 @@ static void data_copy_pages(rd_tree *t, struct rd_node *n, struct data_src *src,
 
 		if (*type == PG_FRESH) {
 			data_fill_add(t, &fill, src, page + in_page, chunk);
+		} else if (*type == PG_STALE && data_src_page_nt(src, OFF2P(t, page))) {
+			*type = PG_DATA;
 		} else {
 			data_src_copy(src, (uint8_t *)OFF2P(t, page) + in_page, chunk);
 			*type = PG_DATA;

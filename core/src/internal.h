@@ -33,11 +33,12 @@
 
 #define RD_PAGE 4096u
 #define RD_PAGE_SHIFT 12
-/* "RAMDIR03": 02 since the lookup generations, which every process on an
+/* "RAMDIR04": 02 since the lookup generations, which every process on an
  * arena must move (a build without them would leave others' caches stale);
  * 03 since PG_FRESH pages, which a recovery by an older build would not
- * zero. */
-#define RD_MAGIC 0x52414d4449523033ull
+ * zero; 04 since the warm list's hot part (alloc.c), which an older build
+ * would not keep in order. */
+#define RD_MAGIC 0x52414d4449523034ull
 #define RD_NAME_MAX 255
 #define RD_PATH_MAX 4096
 #define RD_SYMLOOP_MAX 40
@@ -47,6 +48,8 @@
 #define RD_POPULATE_FIRST 4u    /* ... at first: batches double from this one */
 #define RD_WARM_MAX_PAGES 8192u /* free pages always kept populated (32 MiB) */
 #define RD_WARM_IDLE_NS 1000000000ull /* more kept while reused: punched after 1 s idle */
+#define RD_HOT_AGE 2048u        /* a page freed within this many page allocations of
+				 * its own is taken to be still in the cache (8 MiB) */
 
 #define OFF2P(t, off) ((void *)((t)->base + (off)))
 #define P2OFF(t, p) ((uint64_t)((const uint8_t *)(p) - (t)->base))
@@ -58,7 +61,9 @@
  * PG_NEW page that is not in memory yet (never used, or punched) and that
  * the write overwrites whole: it is filled with pwrite(2) on the memfd
  * instead of a fault and a copy (data.c). */
-enum { PG_FREE = 0, PG_DATA = 1, PG_SLAB = 2, PG_COLD = 3, PG_NEW = 4, PG_FRESH = 5 };
+/* PG_STALE is a PG_NEW page that is in memory but most likely not in the
+ * cache: the write fills it with non-temporal stores (copy.c). */
+enum { PG_FREE = 0, PG_DATA = 1, PG_SLAB = 2, PG_COLD = 3, PG_NEW = 4, PG_FRESH = 5, PG_STALE = 6 };
 #define PG_IS_NEW(type) ((type) >= PG_NEW)
 #define RD_MAX_FILE ((uint64_t)INT64_MAX) /* as tmpfs: holes cost nothing */
 
@@ -85,6 +90,9 @@ struct rd_super {
 	uint32_t warm_head;    /* free pages still populated: index+1, 0 = none */
 	uint32_t cold_head;    /* free pages given back to the kernel */
 	uint64_t warm_count, cold_count;
+	uint32_t warm_tail;    /* last page of the warm list: index+1, 0 = none */
+	uint32_t page_clock;   /* pages handed out so far, modulo 2^32 */
+	uint64_t warm_hot;     /* the first warm_hot warm pages are likely cached */
 	uint64_t warm_used_ns; /* CLOCK_MONOTONIC when warm pages beyond
 				* RD_WARM_MAX_PAGES were last taken or given */
 	uint64_t slab_partial[RD_NCLASS]; /* slab pages with a free slot (offset) */
@@ -256,13 +264,17 @@ static inline uint64_t page_idx(rd_tree *t, uint64_t off)
 	return (off - SUPER(t)->pages_start) >> RD_PAGE_SHIFT;
 }
 int page_alloc(rd_tree *t, uint64_t *off);   /* not zeroed */
-/* For a page the caller overwrites whole: returns 1 if it is not in memory
- * (fill it with arena_fill, no fault), 0 if it is (copy into it), or -errno. */
+/* For a page the caller overwrites whole: returns PAGE_FRESH if it is not in
+ * memory (fill it with arena_fill, no fault), PAGE_STALE if it is but has
+ * likely left the cache (copy with copy_page_nt), PAGE_CACHED (copy into
+ * it), or -errno. */
+enum { PAGE_CACHED = 0, PAGE_FRESH = 1, PAGE_STALE = 2 };
 int page_alloc_fill(rd_tree *t, uint64_t *off);
-/* Give back a page page_alloc_fill() returned 1 for, never filled. */
+/* Give back a page page_alloc_fill() returned PAGE_FRESH for, never filled. */
 void page_free_unfilled(rd_tree *t, uint64_t off);
 int page_alloc_zero(rd_tree *t, uint64_t *off);
 void page_free(rd_tree *t, uint64_t off);
+void copy_page_nt(void *dst, const void *src); /* RD_PAGE bytes, dst aligned (copy.c) */
 int obj_alloc(rd_tree *t, size_t size, uint64_t *off); /* zeroed */
 void obj_free(rd_tree *t, uint64_t off);
 size_t obj_class_size(size_t size);          /* 0 if too large for a slab */

@@ -256,6 +256,97 @@ static void test_warm_pages_reused_first(void **state)
 	tu_done(t);
 }
 
+/* The pages of a file from page index idx on, as arena offsets. */
+static void pages_of(rd_tree *t, const char *path, uint64_t idx, size_t n, uint64_t *pages)
+{
+	rd_fh fh, map;
+
+	assert_int_equal(rd_open(t, RD_ROOT, path, O_RDONLY, 0, &fh), 0);
+	assert_int_equal(rd_map(t, fh, (off_t)(idx * 4096), n, 0, pages, &map), 0);
+	assert_int_equal(rd_close(t, map), 0);
+	assert_int_equal(rd_close(t, fh), 0);
+}
+
+/* Index of page in pages[0..n), or -1. */
+static long find_page(const uint64_t *pages, size_t n, uint64_t page)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pages[i] == page)
+			return (long)i;
+	return -1;
+}
+
+/* A page freed soon after it was allocated is likely still in the cache, so
+ * it is reused before one freed long after (RD_HOT_AGE, 2048 allocations).
+ * Of a 16 MiB file deleted, the pages of its second half (freed under 2048
+ * allocations after their own) come back first, newest first; those of its
+ * first 1000 pages (freed over 3000 after) only once the young ones are
+ * used up. */
+static void test_cached_pages_reused_first(void **state)
+{
+	static uint64_t big[4096], got[4096];
+	rd_tree *t = tu_tree_shared(64 * MIB, 0);
+	char page[4096];
+	long at;
+
+	(void)state;
+	write_file(t, "/big", 16 * MIB);
+	pages_of(t, "/big", 0, 4096, big);
+	assert_int_equal(rd_unlink(t, RD_ROOT, "/big", 0), 0);
+	memset(page, 'a', sizeof page);
+	assert_int_equal(tu_put(t, "/a", page, sizeof page), 0);
+	pages_of(t, "/a", 0, 1, got);
+	at = find_page(big, 4096, got[0]);
+	assert_true(at >= 4000); /* one of the last freed */
+	write_file(t, "/b", 7 * MIB); /* 1792 pages: young ones all */
+	pages_of(t, "/b", 0, 1792, got);
+	/* (Where young ends moves a little with metadata pages, which take
+	 * and give back pages too.) */
+	for (size_t i = 0; i < 1792; i++) {
+		long was = find_page(big, 4096, got[i]);
+
+		assert_true(was < 0 || was >= 2048);
+	}
+	/* Then the rest of the young ones, then the old ones in the order
+	 * they were freed. */
+	write_file(t, "/c", 2 * MIB);
+	pages_of(t, "/c", 0, 512, got);
+	assert_true(find_page(big, 4096, got[0]) >= 2048);
+	assert_true(find_page(got, 512, big[0]) > 0);
+	assert_true(find_page(got, 512, big[0]) < find_page(got, 512, big[1]));
+	tu_done(t);
+}
+
+/* Pages written past the cache (stale ones, whole) hold exactly what was
+ * written, also where a page's bytes come from two iovecs. */
+static void test_stale_pages_written_whole(void **state)
+{
+	rd_tree *t = tu_tree_shared(64 * MIB, 0);
+	size_t len = 16 * MIB, cut1 = 1000 * 4096 + 100, cut2 = 4000 * 4096 - 7;
+	uint8_t *src = malloc(len), *back = malloc(len);
+	struct iovec iov[3];
+	rd_fh fh;
+
+	(void)state;
+	assert_non_null(src);
+	assert_non_null(back);
+	for (size_t i = 0; i < len; i++)
+		src[i] = (uint8_t)(i * 7 % 251);
+	write_file(t, "/big", len);
+	assert_int_equal(rd_unlink(t, RD_ROOT, "/big", 0), 0);
+	iov[0] = (struct iovec){src, cut1};
+	iov[1] = (struct iovec){src + cut1, cut2 - cut1};
+	iov[2] = (struct iovec){src + cut2, len - cut2};
+	assert_int_equal(rd_open(t, RD_ROOT, "/x", O_CREAT | O_RDWR, 0644, &fh), 0);
+	assert_int_equal(rd_pwritev(t, fh, iov, 3, 0), (ssize_t)len);
+	assert_int_equal(rd_pread(t, fh, back, len, 0), (ssize_t)len);
+	assert_memory_equal(back, src, len);
+	assert_int_equal(rd_close(t, fh), 0);
+	free(src);
+	free(back);
+	tu_done(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +357,8 @@ int main(void)
 		cmocka_unit_test(test_excess_punched_when_idle),
 		cmocka_unit_test(test_excess_kept_while_reused),
 		cmocka_unit_test(test_warm_pages_reused_first),
+		cmocka_unit_test(test_cached_pages_reused_first),
+		cmocka_unit_test(test_stale_pages_written_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
