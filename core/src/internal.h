@@ -289,6 +289,11 @@ extern const uint16_t rd_class_size[RD_NCLASS];
 uint64_t radix_get(rd_tree *t, const struct rd_radix *r, uint64_t idx);
 int radix_set(rd_tree *t, struct rd_radix *r, uint64_t idx, uint64_t val);
 void radix_clear(rd_tree *t, struct rd_radix *r, uint64_t idx);
+/* Where idx's value lives, nodes made as needed (NULL: no memory). The
+ * caller stores a non-zero value there at once (an empty node is never
+ * kept); the pointer stays good until a node on the path is freed. Not for
+ * a map that may hold a page directly (file maps). */
+uint64_t *radix_slot(rd_tree *t, struct rd_radix *r, uint64_t idx);
 /* First non-zero slot at index >= *idx: returns its value and stores its index. */
 uint64_t radix_next(rd_tree *t, const struct rd_radix *r, uint64_t *idx);
 /* After a rollback: shrink back to the height the map had (0: direct page). */

@@ -158,21 +158,18 @@ void radix_restore_height(rd_tree *t, struct rd_radix *r, uint32_t height)
 	}
 }
 
-int radix_set(rd_tree *t, struct rd_radix *r, uint64_t idx, uint64_t val)
+/* The slot of idx in a map kept in nodes (never the direct form), making
+ * the nodes on its path; NULL if one cannot be allocated (nothing made is
+ * kept). */
+static uint64_t *radix_slot_make(rd_tree *t, struct rd_radix *r, uint64_t idx)
 {
 	uint64_t node;
 	uint32_t level;
-	int rc;
-
-	if (idx == 0 && val && !(val & (RD_PAGE - 1)) && (!r->root || radix_direct(r))) {
-		__atomic_store_n(&r->root, val, __ATOMIC_RELEASE);
-		return 0;
-	}
-	rc = radix_grow(t, r, idx);
+	int rc = radix_grow(t, r, idx);
 
 	if (rc < 0) {
 		radix_shrink(t, r);
-		return rc;
+		return NULL;
 	}
 	node = radix_root(r);
 	for (level = radix_height(r); level > 1; level--) {
@@ -186,14 +183,35 @@ int radix_set(rd_tree *t, struct rd_radix *r, uint64_t idx, uint64_t val)
 				/* Nodes made on the way down are empty: drop them. */
 				radix_clear(t, r, idx);
 				radix_shrink(t, r);
-				return rc;
+				return NULL;
 			}
 			__atomic_store_n(slot, child, __ATOMIC_RELEASE);
 		}
 		node = *slot;
 	}
-	__atomic_store_n(&radix_slots(t, node)[radix_index(idx, 0)], val, __ATOMIC_RELEASE);
+	return &radix_slots(t, node)[radix_index(idx, 0)];
+}
+
+int radix_set(rd_tree *t, struct rd_radix *r, uint64_t idx, uint64_t val)
+{
+	uint64_t *slot;
+
+	if (idx == 0 && val && !(val & (RD_PAGE - 1)) && (!r->root || radix_direct(r))) {
+		__atomic_store_n(&r->root, val, __ATOMIC_RELEASE);
+		return 0;
+	}
+	slot = radix_slot_make(t, r, idx);
+	if (!slot)
+		return -ENOSPC;
+	__atomic_store_n(slot, val, __ATOMIC_RELEASE);
 	return 0;
+}
+
+uint64_t *radix_slot(rd_tree *t, struct rd_radix *r, uint64_t idx)
+{
+	if (radix_direct(r))
+		return NULL; /* a one-page file map: not for this */
+	return radix_slot_make(t, r, idx);
 }
 
 /* Clear idx and free every node on its path that became empty. */

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -300,6 +301,50 @@ static void test_symlink_readlink(void **state)
 	tu_done(t);
 }
 
+/* A directory's name index doubles as it fills; an allocation refused at
+ * any point of that (each page allocation in turn) only costs speed: the
+ * new name is there or the call said ENOSPC, and every earlier name is
+ * still found. 1025 names: the index doubles at every power of two. */
+static void test_index_growth_refused(void **state)
+{
+	enum { N = 1024 };
+	char name[32];
+	struct stat st;
+
+	(void)state;
+	for (uint64_t n = 1; n <= 12; n++) {
+		rd_tree *t = tu_tree(0, 0);
+		int rc;
+
+		assert_int_equal(rd_mkdir(t, RD_ROOT, "/d", 0755), 0);
+		for (int i = 0; i < N; i++) {
+			snprintf(name, sizeof name, "/d/f%d", i);
+			assert_int_equal(rd_mkdir(t, RD_ROOT, name, 0755), 0);
+		}
+		rd_test_fail_alloc_after(n);
+		rc = rd_mkdir(t, RD_ROOT, "/d/last", 0755);
+		rd_test_fail_alloc_after(0);
+		if (rc == 0)
+			assert_int_equal(rd_stat(t, RD_ROOT, "/d/last", &st, 0), 0);
+		else
+			assert_int_equal(rc, -ENOSPC);
+		for (int i = 0; i < N; i++) {
+			snprintf(name, sizeof name, "/d/f%d", i);
+			assert_int_equal(rd_stat(t, RD_ROOT, name, &st, 0), 0);
+		}
+		/* and it goes on growing */
+		for (int i = N; i < 2 * N + 1; i++) {
+			snprintf(name, sizeof name, "/d/f%d", i);
+			assert_int_equal(rd_mkdir(t, RD_ROOT, name, 0755), 0);
+		}
+		for (int i = 0; i < 2 * N + 1; i++) {
+			snprintf(name, sizeof name, "/d/f%d", i);
+			assert_int_equal(rd_stat(t, RD_ROOT, name, &st, 0), 0);
+		}
+		tu_done(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_unlink),
 		cmocka_unit_test(test_link),
 		cmocka_unit_test(test_symlink_readlink),
+		cmocka_unit_test(test_index_growth_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
