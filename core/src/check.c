@@ -180,9 +180,9 @@ struct chk_file {
 static void chk_file_page(rd_tree *t, uint64_t page, void *arg)
 {
 	((struct chk_file *)arg)->pages++;
-	/* A page still tagged PG_NEW or PG_FRESH was reserved by a write whose
-	 * copy had not reached it when its process died: it may hold another
-	 * file's old bytes, so it reads as the hole it replaced. */
+	/* A page still tagged PG_NEW, PG_FRESH or PG_STALE was reserved by a
+	 * write whose copy had not reached it when its process died: it may
+	 * hold another file's old bytes, so it reads as the hole it replaced. */
 	if (chk_cur->repair && chk_in_pages(chk_cur, page) && PG_IS_NEW(page_types(t)[page_idx(t, page)]))
 		memset(OFF2P(t, page), 0, RD_PAGE);
 	chk_page(chk_cur, page);
