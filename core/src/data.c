@@ -252,6 +252,9 @@ static void data_rollback(rd_tree *t, struct rd_node *n, uint64_t first, uint64_
 	}
 }
 
+/* The tag of a page a write is adding, by what page_alloc_fill() said of it. */
+static const uint8_t data_new_tag[] = {[PAGE_CACHED] = PG_NEW, [PAGE_FRESH] = PG_FRESH, [PAGE_STALE] = PG_STALE};
+
 /* Make pages first..last exist. New pages are tagged PG_NEW, or PG_FRESH
  * or PG_STALE as page_alloc_fill() says when the copy overwrites them
  * whole; those not entirely overwritten by the coming copy are zeroed. */
@@ -289,7 +292,7 @@ static int data_reserve_pages(rd_tree *t, struct rd_node *n, uint64_t off, uint6
 				radix_restore_height(t, &n->map, height0);
 			return rc;
 		}
-		types[page_idx(t, page)] = kind == PAGE_FRESH ? PG_FRESH : kind == PAGE_STALE ? PG_STALE : PG_NEW;
+		types[page_idx(t, page)] = data_new_tag[kind];
 		n->ext++;
 		if (part)
 			memset(OFF2P(t, page), 0, RD_PAGE);
