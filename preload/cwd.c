@@ -77,14 +77,14 @@ static void cwd_set(rd_fh fh)
 	cwd_export(fh);
 }
 
-int rp_cwd_name_of(rd_fh fh, char *buf, size_t size)
+RP_START int rp_cwd_name_of(rd_fh fh, char *buf, size_t size)
 {
 	if (!fh)
 		return 0;
 	return cwd_name(fh, buf, size) < 0 ? -1 : 1;
 }
 
-int rp_cwd_name(char *buf, size_t size)
+RP_START int rp_cwd_name(char *buf, size_t size)
 {
 	return rp_cwd_name_of(cwd_get_fh(), buf, size);
 }

@@ -52,9 +52,25 @@ static int exec_path(const char *path, char *const argv[], char *const envp[], i
 
 #define EXEC_ENV_EXTRA 10 /* entries exec_env may add */
 
+/* The names the exec path reads in a fork child, kept with its code in
+ * .text.startup: as literals they lay in .rodata at the far end of the
+ * library, one more page fault in every child on its way to exec. */
+#define EXEC_STR __attribute__((section(".text.startup.exec_names")))
+static const char exec_s_arena[] EXEC_STR = "RAMDIR_ARENA";
+static const char exec_s_prefix[] EXEC_STR = "RAMDIR_PREFIX";
+static const char exec_s_quota[] EXEC_STR = "RAMDIR_QUOTA";
+static const char exec_s_nodes[] EXEC_STR = "RAMDIR_MAX_NODES";
+static const char exec_s_guard[] EXEC_STR = "RAMDIR_MEMORY_GUARD";
+static const char exec_s_debug[] EXEC_STR = "RAMDIR_DEBUG";
+static const char exec_s_preload[] EXEC_STR = "LD_PRELOAD";
+static const char exec_s_cwd[] EXEC_STR = "RAMDIR_CWD";
+static const char exec_s_cwd_pwd[] EXEC_STR = "RAMDIR_CWD_PWD";
+static const char exec_s_fds[] EXEC_STR = "RAMDIR_FDS";
+static const char exec_s_pwd[] EXEC_STR = "PWD";
+static const char exec_s_empty[] EXEC_STR = "";
+
 static const char *const exec_inherit[] = {
-	"RAMDIR_ARENA", "RAMDIR_PREFIX", "RAMDIR_QUOTA", "RAMDIR_MAX_NODES", "RAMDIR_MEMORY_GUARD",
-	"RAMDIR_DEBUG", "LD_PRELOAD", NULL,
+	exec_s_arena, exec_s_prefix, exec_s_quota, exec_s_nodes, exec_s_guard, exec_s_debug, exec_s_preload, NULL,
 };
 
 #define EXEC_NINHERIT (sizeof exec_inherit / sizeof exec_inherit[0] - 1)
@@ -67,18 +83,40 @@ _Static_assert(EXEC_NINHERIT == RP_ENV_PASSED, "exec_inherit[] lists the RP_ENV_
  * three page faults in libc's symbol tables, which fork does not carry
  * over. For the same reason the exec path gets the pid with syscall().
  */
-static int exec_named(const char *e, const char *name, size_t len)
+RP_START static int exec_named(const char *e, const char *name, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if (e[i] != name[i])
 			return 0;
 	return e[len] == '=';
 }
-#define EXEC_NAMED(e, lit) exec_named((e), lit, sizeof lit - 1)
+#define EXEC_NAMED(e, name) exec_named((e), (name), sizeof(name) - 1) /* name: an array, not a pointer */
 
-static const char *exec_find(char *const envp[], const char *name)
+/* strlen and memcpy by hand, for the same reason: libc's string functions
+ * are two more pages the child faults in. The empty asm keeps the compiler
+ * from turning the loops back into those very calls. */
+RP_START static size_t exec_len(const char *s)
 {
-	size_t len = strlen(name);
+	size_t n = 0;
+
+	while (s[n]) {
+		n++;
+		__asm__("" : "+r"(n));
+	}
+	return n;
+}
+
+RP_START static void exec_put(char *d, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		d[i] = s[i];
+		__asm__("" : "+r"(i));
+	}
+}
+
+RP_START static const char *exec_find(char *const envp[], const char *name)
+{
+	size_t len = exec_len(name);
 
 	for (size_t i = 0; envp && envp[i]; i++)
 		if (exec_named(envp[i], name, len))
@@ -118,7 +156,7 @@ RP_START void rp_exec_capture(const char *const env[RP_ENV_N])
 	}
 }
 
-static size_t exec_env_count(char *const envp[])
+RP_START static size_t exec_env_count(char *const envp[])
 {
 	size_t n = 0;
 
@@ -130,24 +168,24 @@ static size_t exec_env_count(char *const envp[])
 /* Append "name=value" to out (text from *txt), if it fits. By hand: in a
  * fork child about to exec, snprintf's code was three pages the child
  * faults in again (page tables of file mappings are not copied by fork). */
-static void exec_env_put2(char **out, size_t *n, char **txt, char *end, const char *name, const char *value,
+RP_START static void exec_env_put2(char **out, size_t *n, char **txt, char *end, const char *name, const char *value,
 			  const char *more)
 {
-	size_t nl = strlen(name), vl = strlen(value), ml = strlen(more);
+	size_t nl = exec_len(name), vl = exec_len(value), ml = exec_len(more);
 
 	if (nl + vl + ml + 2 > (size_t)(end - *txt))
 		return;
-	memcpy(*txt, name, nl);
+	exec_put(*txt, name, nl);
 	(*txt)[nl] = '=';
-	memcpy(*txt + nl + 1, value, vl);
-	memcpy(*txt + nl + 1 + vl, more, ml + 1);
+	exec_put(*txt + nl + 1, value, vl);
+	exec_put(*txt + nl + 1 + vl, more, ml + 1);
 	out[(*n)++] = *txt;
 	*txt += nl + vl + ml + 2;
 }
 
-static void exec_env_put(char **out, size_t *n, char **txt, char *end, const char *name, const char *value)
+RP_START static void exec_env_put(char **out, size_t *n, char **txt, char *end, const char *name, const char *value)
 {
-	exec_env_put2(out, n, txt, end, name, value, "");
+	exec_env_put2(out, n, txt, end, name, value, exec_s_empty);
 }
 
 /*
@@ -159,7 +197,7 @@ static void exec_env_put(char **out, size_t *n, char **txt, char *end, const cha
  * (about 2.4 us), and the 40 KiB (with 16 KiB for RAMDIR_FDS) put its
  * frames five pages apart.
  */
-static size_t exec_env_text(char *const envp[], const struct rp_spawn *sim)
+RP_START static size_t exec_env_text(char *const envp[], const struct rp_spawn *sim)
 {
 	const char *pwd;
 	rd_fh cwd;
@@ -167,13 +205,13 @@ static size_t exec_env_text(char *const envp[], const struct rp_spawn *sim)
 
 	if (!rp.tree) /* inert: envp goes as it is (exec_env), and there is no prefix list */
 		return 1;
-	pwd = exec_find(envp, "PWD");
+	pwd = exec_find(envp, exec_s_pwd);
 	cwd = sim && sim->cwd_set ? sim->cwd : rp_cwd_fh();
-	size = sizeof "RAMDIR_ARENA=" + strlen(rp.arena_head) + strlen(rp_pfx.list) + sizeof "RAMDIR_CWD=" +
-	       (cwd ? RP_PATH_MAX : 0) + sizeof "RAMDIR_CWD_PWD=" + (pwd ? strlen(pwd) : 0) + 16;
+	size = sizeof "RAMDIR_ARENA=" + exec_len(rp.arena_head) + exec_len(rp_pfx.list) + sizeof "RAMDIR_CWD=" +
+	       (cwd ? RP_PATH_MAX : 0) + sizeof "RAMDIR_CWD_PWD=" + (pwd ? exec_len(pwd) : 0) + 16;
 	for (size_t i = 1; i < EXEC_NINHERIT; i++)
 		if (exec_saved[i])
-			size += strlen(exec_inherit[i]) + strlen(exec_saved[i]) + 2;
+			size += exec_len(exec_inherit[i]) + exec_len(exec_saved[i]) + 2;
 	return size;
 }
 
@@ -181,26 +219,26 @@ static size_t exec_env_text(char *const envp[], const struct rp_spawn *sim)
  * exec_env_text(envp, sim)) with envp as the new image must get it. sim: a
  * spawn's simulated file actions, whose chdir actions decide the child's
  * working directory; NULL for an exec (this process's). */
-static char **exec_env(char *const envp[], char **out, char *text, size_t size, const char *fds,
+RP_START static char **exec_env(char *const envp[], char **out, char *text, size_t size, const char *fds,
 		       const struct rp_spawn *sim)
 {
 	char *txt = text, *end = text + size;
-	const char *pwd = exec_find(envp, "PWD");
+	const char *pwd = exec_find(envp, exec_s_pwd);
 	size_t n = 0;
 	int k;
 
 	if (!rp.tree)
 		return (char **)envp;
 	for (size_t i = 0; envp && envp[i]; i++)
-		if (!EXEC_NAMED(envp[i], "RAMDIR_CWD") && !EXEC_NAMED(envp[i], "RAMDIR_CWD_PWD") &&
-		    !EXEC_NAMED(envp[i], "RAMDIR_FDS") && !EXEC_NAMED(envp[i], "RAMDIR_ARENA"))
+		if (!EXEC_NAMED(envp[i], exec_s_cwd) && !EXEC_NAMED(envp[i], exec_s_cwd_pwd) &&
+		    !EXEC_NAMED(envp[i], exec_s_fds) && !EXEC_NAMED(envp[i], exec_s_arena))
 			out[n++] = envp[i];
 	if (fds) /* written last into text: it may be long */
 		out[n++] = (char *)fds;
 	/* RAMDIR_ARENA is always this process's tree: a shell passes on the
 	 * environment it was started with (main's envp, not environ), which
 	 * names the parent's tree when this process made one of its own. */
-	exec_env_put2(out, &n, &txt, end, "RAMDIR_ARENA", rp.arena_head, rp_pfx.list);
+	exec_env_put2(out, &n, &txt, end, exec_s_arena, rp.arena_head, rp_pfx.list);
 	for (size_t i = 1; i < EXEC_NINHERIT; i++)
 		if (exec_saved[i] && !exec_find(envp, exec_inherit[i]))
 			exec_env_put(out, &n, &txt, end, exec_inherit[i], exec_saved[i]);
@@ -215,8 +253,8 @@ static char **exec_env(char *const envp[], char **out, char *text, size_t size, 
 			if (!k)
 				txt[sizeof "RAMDIR_CWD=" - 1] = 0;
 			out[n++] = txt;
-			txt += strlen(txt) + 1;
-			exec_env_put(out, &n, &txt, end, "RAMDIR_CWD_PWD", pwd ? pwd : "");
+			txt += exec_len(txt) + 1;
+			exec_env_put(out, &n, &txt, end, exec_s_cwd_pwd, pwd ? pwd : exec_s_empty);
 		}
 	}
 	out[n] = NULL;
@@ -225,7 +263,7 @@ static char **exec_env(char *const envp[], char **out, char *text, size_t size, 
 
 /* "RAMDIR_FDS=" and the handoff of this process's descriptors to the
  * image that replaces it (handoff.c), or NULL. */
-static const char *exec_fds(char *buf, size_t size)
+RP_START static const char *exec_fds(char *buf, size_t size)
 {
 	struct rp_vf *vf;
 
@@ -240,7 +278,7 @@ static const char *exec_fds(char *buf, size_t size)
 
 /* After a failed exec (rc, -errno): a vfork child gives back the
  * references exec_fds gave the image that did not start. */
-static int exec_back(int rc)
+RP_START static int exec_back(int rc)
 {
 	struct rp_vf *vf = rp_vf_child();
 
@@ -253,7 +291,7 @@ static int exec_back(int rc)
 
 /* Room for RAMDIR_FDS: none while no tree descriptor was ever made and the
  * working directory is outside the tree (the common case; see exec_env_text). */
-static size_t exec_fds_size(void)
+RP_START static size_t exec_fds_size(void)
 {
 	return rp.tree && (rp_fd_high() >= 0 || rp_cwd_fh()) ? EXEC_FDS_TEXT : 1;
 }
@@ -273,7 +311,7 @@ static size_t exec_fds_size(void)
 	char **var = exec_env(envp, var##_tab, var##_text, sizeof var##_text, fds, sim)
 
 /* Is path (as exec would resolve it) in the tree? Fills *at. */
-static int exec_ours(const char *path, struct rp_at *at)
+RP_START static int exec_ours(const char *path, struct rp_at *at)
 {
 	return path && rp.tree ? rp_path(AT_FDCWD, path, at) : 0;
 }
@@ -411,15 +449,16 @@ static int exec_prepare(const char *path, struct rp_at *at, char *const argv[], 
 	return rc;
 }
 
-/* execve of any path, tree or real. Returns -errno (it only returns on
- * failure). */
-static int exec_path(const char *path, char *const argv[], char *const envp[], int depth)
+/* execve of a path rp_path may place in the tree. Its struct rp_at (a path
+ * buffer of 4 KiB) has a frame of its own: on exec_path's, the call into
+ * the kernel went a page deeper into the stack, a page fault in every fork
+ * child on its way to exec a real program. */
+static __attribute__((noinline)) int exec_path_at(const char *path, char *const argv[], char *const envp[],
+						   int depth)
 {
 	struct rp_at at;
 	int k, fd, err;
 
-	if (depth > EXEC_MAX_DEPTH)
-		return -ELOOP;
 	k = exec_ours(path, &at);
 	if (k < 0)
 		return k;
@@ -438,6 +477,19 @@ static int exec_path(const char *path, char *const argv[], char *const envp[], i
 	err = errno;
 	REAL(close)(fd);
 	return -err;
+}
+
+/* execve of any path, tree or real. Returns -errno (it only returns on
+ * failure). An absolute path no prefix can match goes to the kernel here. */
+RP_START static int exec_path(const char *path, char *const argv[], char *const envp[], int depth)
+{
+	if (depth > EXEC_MAX_DEPTH)
+		return -ELOOP;
+	if (!rp.tree || !path || (path[0] == '/' && !rp_prefix_may(path))) {
+		REAL(execve)(path, argv, envp);
+		return -errno;
+	}
+	return exec_path_at(path, argv, envp, depth);
 }
 
 /* ---- PATH search (execvp, execvpe, execlp) ---- */
@@ -545,28 +597,28 @@ static int exec_search(const char *file, char *const argv[], char *const envp[])
 
 /* ---- the exec family ---- */
 
-RP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+RP_START RP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	EXEC_ENV(env, envp);
 
 	return (int)rp_ret(exec_back(exec_path(path, argv, env, 0)));
 }
 
-RP_EXPORT int execv(const char *path, char *const argv[])
+RP_START RP_EXPORT int execv(const char *path, char *const argv[])
 {
 	EXEC_ENV(env, environ);
 
 	return (int)rp_ret(exec_back(exec_path(path, argv, env, 0)));
 }
 
-RP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+RP_START RP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	EXEC_ENV(env, envp);
 
 	return (int)rp_ret(exec_back(exec_search(file, argv, env)));
 }
 
-RP_EXPORT int execvp(const char *file, char *const argv[])
+RP_START RP_EXPORT int execvp(const char *file, char *const argv[])
 {
 	EXEC_ENV(env, environ);
 

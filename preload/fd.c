@@ -374,7 +374,7 @@ void rp_fd_fork_parent(struct rp_forksnap *s, int failed)
 }
 
 /* In the child: the table it inherited against the references taken. */
-void rp_fd_fork_child(struct rp_forksnap *s)
+RP_START void rp_fd_fork_child(struct rp_forksnap *s)
 {
 	int high = rp_fd_high();
 	size_t j = 0;

@@ -7,9 +7,10 @@
  */
 #include "rp.h"
 
-RP_EXPORT pid_t fork(void)
+RP_EXPORT RP_START pid_t fork(void)
 {
 	struct rp_forksnap snap;
+	int *errp = &errno; /* the same address in the child: see below */
 	pid_t pid;
 	int err;
 
@@ -21,7 +22,7 @@ RP_EXPORT pid_t fork(void)
 	(void)REAL(execve);
 	rp_fd_fork_prepare(&snap);
 	pid = REAL(fork)(); /* mmap.c's fork handlers run inside */
-	err = errno;
+	err = *errp;
 	if (pid == 0) {
 		rp_vf_forked();
 		rp_fd_fork_child(&snap);
@@ -29,7 +30,11 @@ RP_EXPORT pid_t fork(void)
 		rp_fd_fork_parent(&snap, pid < 0);
 		rp_map_fork_done(pid < 0);
 	}
-	if (errno != err) /* a store would be a copy-on-write fault, just after fork */
-		errno = err;
+	/* Through the pointer taken before the fork: errno is a call through
+	 * the PLT to libc, two pages a fork child would fault in again (page
+	 * tables of file mappings are not copied by fork). Stored only when
+	 * changed: a store would be a copy-on-write fault, just after fork. */
+	if (*errp != err)
+		*errp = err;
 	return pid;
 }

@@ -43,7 +43,7 @@ static const char *path_real_cwd(void)
 }
 
 /* abs is prefix k or below it: at names its tree path. 1, or -errno. */
-static int path_set_tree(struct rp_at *at, const char *abs, int k)
+RP_START static int path_set_tree(struct rp_at *at, const char *abs, int k)
 {
 	at->base = RD_ROOT;
 	at->path = rp_prefix_tree(abs, k, at->buf, sizeof at->buf);
@@ -114,7 +114,7 @@ static __attribute__((noinline)) int path_relative_vf(const char *path, struct r
 	return path_relative(n > 0 && own[0] == '/' ? own : NULL, path, at);
 }
 
-int rp_path(int dirfd, const char *path, struct rp_at *at)
+RP_START int rp_path(int dirfd, const char *path, struct rp_at *at)
 {
 	rd_fh fh;
 	int k;

@@ -155,7 +155,7 @@ RP_START int rp_prefix_parse(const char *val, char *err, size_t errlen)
 	return 0;
 }
 
-int rp_prefix_match(const char *abs)
+RP_START int rp_prefix_match(const char *abs)
 {
 	/* Every call outside the tree comes here: the second character (the
 	 * first after '/') rejects almost all of them before strncmp. */

@@ -78,7 +78,7 @@ struct rp_vf *rp_vf_check(void)
 }
 
 /* fork (fork.c): a child of fork is no vfork child, whatever it inherited. */
-void rp_vf_forked(void)
+RP_START void rp_vf_forked(void)
 {
 	/* Nothing to clear unless a vfork was under way in another thread at
 	 * the fork: the slots are 10 KiB of bss a fork child would otherwise
