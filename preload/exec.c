@@ -168,8 +168,8 @@ RP_START static size_t exec_env_count(char *const envp[])
 /* Append "name=value" to out (text from *txt), if it fits. By hand: in a
  * fork child about to exec, snprintf's code was three pages the child
  * faults in again (page tables of file mappings are not copied by fork). */
-RP_START static void exec_env_put2(char **out, size_t *n, char **txt, char *end, const char *name, const char *value,
-			  const char *more)
+RP_START static void exec_env_put2(char **out, size_t *n, char **txt, char *end, const char *name,
+				   const char *value, const char *more)
 {
 	size_t nl = exec_len(name), vl = exec_len(value), ml = exec_len(more);
 
@@ -183,7 +183,8 @@ RP_START static void exec_env_put2(char **out, size_t *n, char **txt, char *end,
 	*txt += nl + vl + ml + 2;
 }
 
-RP_START static void exec_env_put(char **out, size_t *n, char **txt, char *end, const char *name, const char *value)
+RP_START static void exec_env_put(char **out, size_t *n, char **txt, char *end, const char *name,
+				  const char *value)
 {
 	exec_env_put2(out, n, txt, end, name, value, exec_s_empty);
 }
@@ -220,7 +221,7 @@ RP_START static size_t exec_env_text(char *const envp[], const struct rp_spawn *
  * spawn's simulated file actions, whose chdir actions decide the child's
  * working directory; NULL for an exec (this process's). */
 RP_START static char **exec_env(char *const envp[], char **out, char *text, size_t size, const char *fds,
-		       const struct rp_spawn *sim)
+				const struct rp_spawn *sim)
 {
 	char *txt = text, *end = text + size;
 	const char *pwd = exec_find(envp, exec_s_pwd);
