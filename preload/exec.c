@@ -57,23 +57,18 @@ static int exec_path(const char *path, char *const argv[], char *const envp[], i
  * library, one more page fault in every child on its way to exec. */
 #define EXEC_STR __attribute__((section(".text.startup.exec_names")))
 static const char exec_s_arena[] EXEC_STR = "RAMDIR_ARENA";
-static const char exec_s_prefix[] EXEC_STR = "RAMDIR_PREFIX";
-static const char exec_s_quota[] EXEC_STR = "RAMDIR_QUOTA";
-static const char exec_s_nodes[] EXEC_STR = "RAMDIR_MAX_NODES";
-static const char exec_s_guard[] EXEC_STR = "RAMDIR_MEMORY_GUARD";
-static const char exec_s_debug[] EXEC_STR = "RAMDIR_DEBUG";
-static const char exec_s_preload[] EXEC_STR = "LD_PRELOAD";
 static const char exec_s_cwd[] EXEC_STR = "RAMDIR_CWD";
 static const char exec_s_cwd_pwd[] EXEC_STR = "RAMDIR_CWD_PWD";
 static const char exec_s_fds[] EXEC_STR = "RAMDIR_FDS";
 static const char exec_s_pwd[] EXEC_STR = "PWD";
 static const char exec_s_empty[] EXEC_STR = "";
 
-static const char *const exec_inherit[] = {
-	exec_s_arena, exec_s_prefix, exec_s_quota, exec_s_nodes, exec_s_guard, exec_s_debug, exec_s_preload, NULL,
+static const char exec_inherit[][sizeof "RAMDIR_MEMORY_GUARD"] EXEC_STR = {
+	"RAMDIR_ARENA", "RAMDIR_PREFIX", "RAMDIR_QUOTA", "RAMDIR_MAX_NODES", "RAMDIR_MEMORY_GUARD",
+	"RAMDIR_DEBUG", "LD_PRELOAD",
 };
 
-#define EXEC_NINHERIT (sizeof exec_inherit / sizeof exec_inherit[0] - 1)
+#define EXEC_NINHERIT (sizeof exec_inherit / sizeof exec_inherit[0])
 _Static_assert(EXEC_NINHERIT == RP_ENV_PASSED, "exec_inherit[] lists the RP_ENV_* passed on, in order");
 
 /*
